@@ -1,0 +1,106 @@
+"""The control surface beside each API (WireMock's admin API is the model), outside its paths:
+
+    GET  /__admin/health     liveness and which API this is
+    POST /__admin/reset      state back to the fixtures, rate-limit windows cleared
+    GET  /__admin/requests   the journal of recent requests and responses (newest last)
+    DELETE /__admin/requests clear the journal
+    GET  /__admin/state      every collection of the store, as JSON
+
+It also journals every request to the API and redirects a slashless path to its slashed
+form where the spec writes trailing slashes (as Django's APPEND_SLASH does).
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+import time
+
+from starlette.responses import JSONResponse, RedirectResponse
+
+ADMIN = "/__admin"
+_BODY_LIMIT = 4096
+
+
+class ControlSurface:
+    def __init__(self, api, mock):
+        self.api = api
+        self.mock = mock
+        self.journal: collections.deque = collections.deque(maxlen=mock.settings.journal_size)
+        self._slashed = [re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", op.path) + "$")
+                         for op in mock.contract.operations.values() if op.path.endswith("/")]
+
+    @property
+    def store(self):
+        return self.mock.store
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.api(scope, receive, send)
+            return
+        path = scope["path"]
+        if path == ADMIN or path.startswith(ADMIN + "/"):
+            await self._admin(scope, receive, send)
+            return
+        if not path.endswith("/") and any(p.match(path + "/") for p in self._slashed):
+            query = scope.get("query_string", b"").decode("latin-1")
+            target = path + "/" + (f"?{query}" if query else "")
+            await RedirectResponse(target, status_code=301)(scope, receive, send)
+            return
+        await self._journaled(scope, receive, send)
+
+    async def _journaled(self, scope, receive, send):
+        entry = {"time": time.time(), "method": scope["method"], "path": scope["path"],
+                 "query": scope.get("query_string", b"").decode("latin-1"),
+                 "request_body": b"", "status": None, "response_body": b""}
+
+        async def receive_logged():
+            message = await receive()
+            if message["type"] == "http.request" and len(entry["request_body"]) < _BODY_LIMIT:
+                entry["request_body"] += message.get("body", b"")[:_BODY_LIMIT]
+            return message
+
+        async def send_logged(message):
+            if message["type"] == "http.response.start":
+                entry["status"] = message["status"]
+            elif message["type"] == "http.response.body" and len(entry["response_body"]) < _BODY_LIMIT:
+                entry["response_body"] += message.get("body", b"")[:_BODY_LIMIT]
+            await send(message)
+
+        try:
+            await self.api(scope, receive_logged, send_logged)
+        finally:
+            self.journal.append(entry)
+
+    async def _admin(self, scope, receive, send):
+        path, method = scope["path"][len(ADMIN):].rstrip("/"), scope["method"]
+        if path == "/health" and method == "GET":
+            response = JSONResponse({"status": "ok", "api": self.mock.contract.slug})
+        elif path == "/reset" and method == "POST":
+            self.store.reset()
+            if getattr(self.mock, "rate_window", None):
+                self.mock.rate_window.reset()
+            self.journal.clear()
+            response = JSONResponse({"status": "reset", "api": self.mock.contract.slug})
+        elif path == "/requests" and method == "GET":
+            response = JSONResponse({"requests": [_readable(e) for e in self.journal]})
+        elif path == "/requests" and method == "DELETE":
+            self.journal.clear()
+            response = JSONResponse({"status": "cleared"})
+        elif path == "/state" and method == "GET":
+            response = JSONResponse(json.loads(json.dumps(self.store.snapshot(), default=str)))
+        else:
+            response = JSONResponse({"error": f"no admin route {method} {scope['path']}"}, status_code=404)
+        await response(scope, receive, send)
+
+
+def _readable(entry: dict) -> dict:
+    out = dict(entry)
+    for key in ("request_body", "response_body"):
+        raw = entry[key]
+        try:
+            out[key] = json.loads(raw) if raw else None
+        except (ValueError, UnicodeDecodeError):
+            out[key] = raw.decode("utf-8", "replace")
+    return out

@@ -1,0 +1,32 @@
+"""Namak: new events start as drafts with no bookings; bookings count against capacity."""
+
+from __future__ import annotations
+
+from ..errors import ApiError
+from . import api_key_principal
+
+
+def authenticate(store, scheme, credential):
+    return api_key_principal(store, credential)
+
+
+def createEvent(call):
+    return call.resources.create(call.operation, call.body,
+                                 extra={"status": "draft", "attendees": 0, "capacity": None})
+
+
+def createBooking(call):
+    body = call.body
+    store = call.store
+    with store.lock:  # check and count in one step: never oversold
+        event = store.get("events", body["event_id"])
+        if event is None:
+            raise ApiError(404, f"Event {body['event_id']} not found", field="event_id")
+        wanted = body["attendees"]
+        capacity = event.get("capacity")
+        booked = event.get("attendees", 0)
+        if capacity is not None and booked + wanted > capacity:
+            raise ApiError(409, f"attendees: only {max(capacity - booked, 0)} places left for "
+                                f"event {event['id']}", field="attendees")
+        event["attendees"] = booked + wanted
+        return call.resources.create(call.operation, body, extra={"status": "confirmed"})

@@ -1,0 +1,202 @@
+"""`create_app(slug, fixtures=..., settings=...)`: one Connexion app serving one spec statefully.
+
+Connexion routes, authenticates and validates from the spec; the handlers here read the
+validated request and call the generic resource actions or the API's own behaviour in
+`mockserver/apis/<slug>.py`; errors are rendered in the API's own body.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pathlib
+import re
+
+import connexion
+import yaml
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import Resolver
+
+from . import errors
+from .admin import ControlSurface
+from .auth import security_map
+from .contract import Contract, Operation, contract
+from .errors import ApiError
+from .ratelimit import KeyPolicy, SlidingWindow
+from .resources import Resources
+from .store import Store
+
+FIXTURES_DIR = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@dataclasses.dataclass
+class Settings:
+    validate_responses: bool = False
+    rate_limit_window: float | None = None      # seconds; None: as the spec says
+    rate_limits: dict | None = None              # {"limit": N} or {"limits_by_key_type": {...}}
+    journal_size: int = 500
+
+
+@dataclasses.dataclass
+class Call:
+    """What a handler gets: the operation, its validated inputs, who is calling, and the state."""
+
+    operation: Operation
+    params: dict
+    body: object
+    principal: dict | None
+    request: object
+    mock: Mock
+
+    @property
+    def store(self) -> Store:
+        return self.mock.store
+
+    @property
+    def resources(self) -> Resources:
+        return self.mock.resources
+
+
+class Mock:
+    """The state and behaviour behind one API: its contract, store and API module."""
+
+    def __init__(self, slug: str, fixtures: dict, settings: Settings):
+        self.contract: Contract = contract(slug)
+        self.settings = settings
+        self.behaviour = importlib.import_module(f"mockserver.apis.{slug}")
+        self.store = Store(fixtures.get("collections", {}), id_styles=id_styles(self.contract))
+        self.resources = Resources(self.store)
+        self.fixtures = fixtures
+
+    def authenticate(self, scheme: dict, credential: str):
+        return self.behaviour.authenticate(self.store, scheme, credential)
+
+    def handler(self, operation_id: str):
+        operation = self.contract.operations[operation_id]
+        custom = getattr(self.behaviour, operation_id, None)
+        if custom is None and not operation.resource:
+            raise LookupError(f"{self.contract.slug}: no behaviour for {operation_id}")
+
+        async def handle(**kwargs):
+            from connexion import request
+
+            call = Call(operation=operation, params=_params(operation, kwargs), body=kwargs.get("body"),
+                        principal=kwargs.get("token_info"), request=request, mock=self)
+            if operation.ext("body-auth"):
+                call.principal = self.behaviour.authenticate_body(self.store, call.body or {})
+            result = custom(call) if custom is not None else generic(call)
+            return with_headers(result, kwargs.get("rate_headers"))
+
+        handle.__name__ = operation_id
+        return handle
+
+
+def with_headers(result, extra: dict | None):
+    """A handler's answer as (body, status, headers), with `extra` headers added."""
+    if not isinstance(result, tuple):
+        result = (result, 200)
+    body, status, *rest = result
+    headers = {**(extra or {}), **(rest[0] if rest else {})}
+    if status == 204:
+        body = None
+    return body, status, headers
+
+
+def _params(operation: Operation, kwargs: dict) -> dict:
+    """Parameters by their spec names (Connexion may suffix names that clash with builtins)."""
+    out = {}
+    for param in operation.parameters:
+        name = param["name"]
+        for candidate in (name, name + "_", re.sub(r"\W", "_", name)):
+            if candidate in kwargs:
+                out[name] = kwargs[candidate]
+                break
+    return out
+
+
+def generic(call: Call):
+    action = call.operation.resource["action"]
+    res = call.resources
+    if action == "list":
+        return res.list(call.operation, call.params, call.request)
+    if action == "create":
+        return res.create(call.operation, call.body)
+    if action == "read":
+        return res.read(call.operation, call.params)
+    if action == "update":
+        return res.update(call.operation, call.params, call.body)
+    if action == "delete":
+        return res.delete(call.operation, call.params)
+    raise LookupError(f"unknown x-resource action {action}")
+
+
+def id_styles(spec: Contract) -> dict[str, dict]:
+    """Each collection's id style, from the `x-id` on the id its create/read response carries."""
+    styles: dict[str, dict] = {}
+    for op in spec.operations.values():
+        if op.resource and op.resource.get("action") in ("create", "read", "list"):
+            found = _find_x_id(op.response_schema())
+            if found:
+                styles.setdefault(op.resource["name"], found)
+    return styles
+
+
+def _find_x_id(schema, depth=0):
+    if not isinstance(schema, dict) or depth > 6:
+        return None
+    props = schema.get("properties") or {}
+    if "id" in props and props["id"].get("x-id"):
+        return props["id"]["x-id"]
+    for sub in [*props.values(), schema.get("items"), *(schema.get("allOf") or [])]:
+        found = _find_x_id(sub, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def load_fixtures(slug: str, path: str | pathlib.Path | None = None) -> dict:
+    path = pathlib.Path(path) if path else FIXTURES_DIR / f"{slug}.yaml"
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
+               settings: Settings | None = None):
+    """The ASGI app serving one API: the Connexion app behind the control surface."""
+    settings = settings or Settings()
+    if not isinstance(fixtures, dict):
+        fixtures = load_fixtures(slug, fixtures)
+    mock = Mock(slug, fixtures, settings)
+    spec = mock.contract
+
+    app = connexion.AsyncApp(__name__, specification_dir=str(spec.path.parent))
+    app.add_api(
+        spec.path.name,
+        base_path="",
+        resolver=Resolver(mock.handler),
+        validate_responses=settings.validate_responses,
+        validator_map=_validators(),
+        security_map=security_map(mock.authenticate),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/__docs"),
+    )
+    errors.install(app, spec)
+
+    rate = spec.ext("rate-limit")
+    window = None
+    if rate:
+        rate = {**rate, **(settings.rate_limits or {})}
+        window = SlidingWindow(settings.rate_limit_window or rate.get("window_seconds", 60))
+    app.add_middleware(KeyPolicy, position=MiddlewarePosition.BEFORE_VALIDATION,
+                       contract=spec, window=window, config=rate)
+    mock.rate_window = window
+    return ControlSurface(app, mock)
+
+
+def _validators():
+    from .validation import VALIDATORS
+
+    return VALIDATORS
+
+
+__all__ = ["ApiError", "Call", "Mock", "Settings", "create_app", "load_fixtures"]

@@ -1,0 +1,80 @@
+"""`mockserver serve SLUG|all [--host H] [--port N] [--fixtures PATH]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+import uvicorn
+
+from contract_tests.speclint import SLUGS
+
+from .app import Settings, create_app, load_fixtures
+from .contract import contract
+
+
+def _servers(slugs, host, port, fixtures, settings):
+    servers = []
+    for slug in slugs:
+        app = create_app(slug, fixtures=fixtures, settings=settings)
+        config = uvicorn.Config(app, host=host, port=port or contract(slug).default_port(),
+                                log_level="warning", lifespan="on", access_log=False)
+        servers.append((slug, uvicorn.Server(config)))
+    return servers
+
+
+def banner(slugs, host, port, fixtures) -> str:
+    rows = [("API", "base URL", "docs", "demo credentials")]
+    for slug in slugs:
+        spec = contract(slug)
+        root = f"http://{host}:{port or spec.default_port()}"
+        creds = "; ".join(c.get("header") or c.get("body") or ""
+                          for c in load_fixtures(slug, fixtures).get("credentials", []))
+        rows.append((slug, root + spec.base_path, root + "/__docs/", creds))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
+    lines.insert(1, "-" * max(len(line) for line in lines))
+    lines.append("")
+    lines.append("Control surface on each: /__admin/reset (POST), /__admin/requests, /__admin/state. "
+                 "Ctrl-C stops.")
+    return "\n".join(lines)
+
+
+async def _serve(servers):
+    await asyncio.gather(*(server.serve() for _, server in servers))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="mockserver", description="Serve the API mocks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve one API, or all five")
+    serve.add_argument("slug", choices=[*SLUGS, "all"])
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=None, help="default: the API's own port")
+    serve.add_argument("--fixtures", default=None, help="seed data file (one API only)")
+    serve.add_argument("--validate-responses", action="store_true",
+                       help="check every response against the spec (answers 500 if one breaks it)")
+    args = parser.parse_args(argv)
+
+    slugs = list(SLUGS) if args.slug == "all" else [args.slug]
+    if len(slugs) > 1 and (args.port or args.fixtures):
+        parser.error("--port and --fixtures apply to one API, not to 'all'")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings(validate_responses=args.validate_responses)
+    try:
+        servers = _servers(slugs, args.host, args.port, args.fixtures, settings)
+    except (OSError, LookupError, ValueError) as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 2
+    print(banner(slugs, args.host, args.port, args.fixtures), flush=True)
+    try:
+        asyncio.run(_serve(servers))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

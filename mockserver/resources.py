@@ -1,0 +1,290 @@
+"""Plain CRUD over the store, driven by each operation's `x-resource`, `x-filter`, `x-sort`
+and `x-pagination`, and shaped by its response schema.
+
+One way to list, page, filter, sort, create, read, update and delete, for all five APIs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from urllib.parse import urlencode
+
+from .contract import Operation
+from .errors import ApiError
+from .store import Store
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def singular(collection: str) -> str:
+    word = collection.replace("_", " ")
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") else word
+
+
+def not_found(collection: str, key) -> ApiError:
+    return ApiError(404, f"{singular(collection).capitalize()} {key} not found", field="id")
+
+
+# --- shaping ------------------------------------------------------------------------------
+
+def _constants(schema: dict) -> dict:
+    """Properties the schema pins to one value (`success: true`, `status: success`)."""
+    out = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        enum = prop.get("enum")
+        if enum and len(enum) == 1 and name in schema.get("required", []):
+            out[name] = enum[0]
+    return out
+
+
+def shape(schema: dict, payload):
+    """Put a record (or message payload) into the operation's response schema.
+
+    A schema that wraps its object in `data` (Amar's envelope) gets it wrapped; pinned
+    constants (`success: true`) are filled in.
+    """
+    props = schema.get("properties") or {}
+    if "data" in props and not (isinstance(payload, dict) and "data" in payload) and "id" not in props:
+        payload = {"data": payload}
+    if isinstance(payload, dict):
+        payload = {**_constants(schema), **payload}
+    return payload
+
+
+def public(record: dict) -> dict:
+    """A record without the store's private fields (those starting with an underscore)."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+# --- filters and sorting ----------------------------------------------------------------------
+
+def _field(record: dict, path: str, store: Store | None = None):
+    value = record
+    for part in path.split("."):
+        if isinstance(value, str) and store is not None:
+            value = _dereference(store, value)
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _dereference(store: Store, url: str):
+    """The record a resource URL points at (Tickets API relations are URLs)."""
+    parts = [p for p in url.rstrip("/").split("/") if p]
+    if len(parts) >= 2:
+        return store.get(parts[-2], parts[-1])
+    return None
+
+
+def _last_segment(value) -> str:
+    return str(value).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _as_time(value):
+    if value is None:
+        return None
+    text = str(value)
+    try:
+        if len(text) == 10:
+            return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+
+
+def matches(rule: dict, record: dict, value, store: Store | None = None) -> bool:
+    op = rule.get("op", "eq")
+    if rule.get("all") is not None and str(value) == str(rule["all"]):
+        return True
+    if op == "search":
+        needle = str(value).lower()
+        return any(needle in str(_field(record, f, store) or "").lower() for f in rule.get("fields", []))
+    if op == "date-within":
+        start, end = (_as_time(_field(record, f, store)) for f in rule["fields"][:2])
+        when = _as_time(value)
+        return None not in (start, end, when) and start <= when <= end
+    actual = _field(record, rule["field"], store)
+    if op == "eq":
+        if isinstance(actual, bool) or isinstance(value, bool):
+            return bool(actual) == (value if isinstance(value, bool) else str(value) in ("1", "true"))
+        return str(actual) == str(value)
+    if op == "ieq":
+        return str(actual).lower() == str(value).lower()
+    if op == "url-id":
+        return actual is not None and _last_segment(actual) == str(value)
+    if op == "any":
+        wanted = {v.strip().lower() for v in str(value).split(",") if v.strip()}
+        return bool(wanted & {str(v).lower() for v in (actual or [])})
+    if op in ("gte", "lte"):
+        left, right = _as_time(actual), _as_time(value)
+        if left is None or right is None:
+            return False
+        return left >= right if op == "gte" else left <= right
+    raise ValueError(f"unknown x-filter op {op}")
+
+
+def apply_filters(operation: Operation, records: list[dict], params: dict, store: Store) -> list[dict]:
+    for param in operation.parameters:
+        rule = (param.get("x-filter") or param.get("schema", {}).get("x-filter"))
+        value = params.get(param["name"])
+        if rule and value not in (None, ""):
+            records = [r for r in records if matches(rule, r, value, store)]
+    return records
+
+
+def _sort_key(value):
+    if value is None:
+        return (0, "")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (1, value)
+    when = _as_time(value) if isinstance(value, str) and value[:4].isdigit() else None
+    return (2, when.timestamp()) if when else (3, str(value).lower())
+
+
+def apply_sort(operation: Operation, records: list[dict], params: dict) -> list[dict]:
+    by = order = None
+    for param in operation.parameters:
+        role = param.get("x-sort")
+        value = params.get(param["name"], param.get("schema", {}).get("default"))
+        if role == "by":
+            by = value
+        elif role == "order":
+            order = value
+    if by:
+        records = sorted(records, key=lambda r: _sort_key(r.get(by)), reverse=(order == "desc"))
+    return records
+
+
+# --- paging -------------------------------------------------------------------------------
+
+def page_of(operation: Operation, records: list[dict], params: dict, request_url=None):
+    """(body, headers) of one page of `records`, in the operation's pagination style."""
+    paging = operation.ext("pagination") or {"style": "none", "items": "$"}
+    style = paging.get("style", "none")
+    schema = operation.response_schema()
+    items_at = paging.get("items", "$")
+    headers = {}
+    if style == "none":
+        page_items, meta = records, {}
+    else:
+        page = int(params.get(paging.get("page", "page")) or 1)
+        size = int(params.get(paging.get("size", "limit")) or _default(operation, paging.get("size")))
+        total = len(records)
+        pages = math.ceil(total / size) if size else 0
+        page_items = records[(page - 1) * size: page * size]
+        meta = {"page": page, "limit": size, "total": total, "pages": pages, "totalPages": pages,
+                "hasNext": page < pages, "hasPrev": page > 1 and total > 0}
+        if style == "link" and page < pages and request_url is not None:
+            query = dict(request_url.query_params) if hasattr(request_url, "query_params") else {}
+            query[paging.get("page", "page")] = str(page + 1)
+            url = request_url.replace(query=urlencode(query)) if hasattr(request_url, "replace") else None
+            if url is not None:
+                headers["Link"] = f'<{url}>; rel="next"'
+    if items_at == "$":
+        return page_items, headers
+    body = {items_at: page_items}
+    for name, prop in (schema.get("properties") or {}).items():
+        if name != items_at and prop.get("type") == "object" and style != "none":
+            declared = prop.get("properties") or {}
+            body[name] = {k: v for k, v in meta.items() if k in declared}
+    return shape(schema, body), headers
+
+
+def _default(operation: Operation, name: str | None) -> int:
+    for param in operation.parameters:
+        if param["name"] == name:
+            return int(param.get("schema", {}).get("default", 20))
+    return 20
+
+
+# --- the five actions ----------------------------------------------------------------------
+
+def path_key(operation: Operation, params: dict):
+    names = [p["name"] for p in operation.parameters if p.get("in") == "path"]
+    return params.get(names[-1]) if names else None
+
+
+class Resources:
+    """Generic handlers for `x-resource` operations, over one store."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def list(self, operation: Operation, params: dict, request=None, records=None):
+        name = operation.resource["name"]
+        records = self.store.all(name) if records is None else records
+        records = apply_filters(operation, records, params, self.store)
+        records = apply_sort(operation, records, params)
+        body, headers = page_of(operation, [public(r) for r in records], params,
+                                getattr(request, "url", None))
+        return body, 200, headers
+
+    def create(self, operation: Operation, body: dict, extra: dict | None = None):
+        name = operation.resource["name"]
+        record = {**self._defaults(operation), **(body or {}), **(extra or {})}
+        record = self.store.insert(name, record)
+        return shape(operation.response_schema(), public(record)), operation.success_status()
+
+    def read(self, operation: Operation, params: dict):
+        record = self.get_or_404(operation.resource["name"], path_key(operation, params))
+        return shape(operation.response_schema(), public(record)), 200
+
+    def update(self, operation: Operation, params: dict, body: dict, extra: dict | None = None):
+        name, key = operation.resource["name"], path_key(operation, params)
+        with self.store.lock:
+            self.get_or_404(name, key)
+            changes = {**(body or {}), **(extra or {})}
+            for stamp in ("updatedAt", "updated_at"):
+                if stamp in self.store.get(name, key):
+                    changes[stamp] = now_iso()
+            record = self.store.update(name, key, changes)
+        return shape(operation.response_schema(), public(record)), operation.success_status()
+
+    def delete(self, operation: Operation, params: dict):
+        name, key = operation.resource["name"], path_key(operation, params)
+        if self.store.delete(name, key) is None:
+            raise not_found(name, key)
+        return deleted(operation, name, key)
+
+    def get_or_404(self, name: str, key):
+        record = self.store.get(name, key)
+        if record is None:
+            raise not_found(name, key)
+        return record
+
+    def _defaults(self, operation: Operation) -> dict:
+        """Starting values of a new record: schema defaults and creation timestamps."""
+        schema = operation.response_schema()
+        props = (schema.get("properties") or {})
+        if "data" in props and "id" not in props:
+            props = props["data"].get("properties") or {}
+        values = {}
+        for field, prop in props.items():
+            if "default" in prop:
+                values[field] = prop["default"]
+            elif prop.get("format") == "date-time" and field in ("created_at", "createdAt",
+                                                                   "updated_at", "updatedAt"):
+                values[field] = now_iso()
+        for field, prop in (operation.body_schema().get("properties") or {}).items():
+            if "default" in prop:
+                values[field] = prop["default"]
+        return values
+
+
+def deleted(operation: Operation, name: str, key):
+    """The answer to a delete: no body, or the message the schema describes."""
+    status = operation.success_status()
+    if status == 204:
+        return None, 204
+    schema = operation.response_schema()
+    example = operation.response_example() or {}
+    message = example.get("message") if isinstance(example, dict) else None
+    candidates = {"message": message or f"{singular(name).capitalize()} deleted",
+                  "deletedId": key, "id": key}
+    declared = schema.get("properties") or {}
+    return shape(schema, {k: v for k, v in candidates.items() if k in declared}), status

@@ -1,0 +1,108 @@
+"""The in-memory state of one mock: named collections of records, ids, locking, reset.
+
+Every read-modify-write happens under one lock, so concurrent requests never lose a write
+or oversell a capacity: callers that need several steps to be atomic hold `store.lock`.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+import secrets
+import threading
+import uuid
+
+
+class Store:
+    def __init__(self, fixtures: dict | None = None, id_styles: dict[str, dict] | None = None):
+        self.lock = threading.RLock()
+        self._fixtures = copy.deepcopy(fixtures or {})
+        self._id_styles = dict(id_styles or {})
+        self._data: dict[str, dict] = {}
+        self._counters: dict[str, itertools.count] = {}
+        self.reset()
+
+    # --- whole-store operations -----------------------------------------------------------
+    def reset(self) -> None:
+        """Back to the fixtures, as at start."""
+        with self.lock:
+            self._data = {}
+            self._counters = {}
+            for name, records in self._fixtures.items():
+                table = self._data.setdefault(name, {})
+                for record in copy.deepcopy(records or []):
+                    key = record.get("id", len(table) + 1)
+                    table[key] = record
+
+    def snapshot(self) -> dict[str, list[dict]]:
+        with self.lock:
+            return {name: copy.deepcopy(list(table.values())) for name, table in self._data.items()}
+
+    # --- ids ------------------------------------------------------------------------------
+    def new_id(self, name: str):
+        style = self._id_styles.get(name, {"style": "sequence"})
+        kind = style.get("style", "sequence")
+        prefix = style.get("prefix", "")
+        table = self._data.setdefault(name, {})
+        if kind == "uuid":
+            return str(uuid.uuid4())
+        if kind == "random":
+            alphabet = {"hex": "0123456789abcdef", "digits": "0123456789"}.get(
+                style.get("alphabet", "hex"), style.get("alphabet", "hex"))
+            while True:
+                candidate = prefix + "".join(secrets.choice(alphabet) for _ in range(style.get("length", 12)))
+                if candidate not in table:
+                    return candidate
+        if name not in self._counters:
+            numbers = [int(m.group(1)) for key in table
+                       if (m := re.fullmatch(re.escape(prefix) + r"(\d+)", str(key)))]
+            self._counters[name] = itertools.count(max(numbers, default=0) + 1)
+        number = next(self._counters[name])
+        return f"{prefix}{number}" if prefix else number
+
+    # --- records --------------------------------------------------------------------------
+    def table(self, name: str) -> dict:
+        return self._data.setdefault(name, {})
+
+    def all(self, name: str) -> list[dict]:
+        with self.lock:
+            return list(self.table(name).values())
+
+    def get(self, name: str, key):
+        return self.table(name).get(key)
+
+    def find(self, name: str, **fields):
+        """The first record whose fields equal the given values, or None."""
+        with self.lock:
+            for record in self.table(name).values():
+                if all(record.get(k) == v for k, v in fields.items()):
+                    return record
+        return None
+
+    def insert(self, name: str, record: dict) -> dict:
+        with self.lock:
+            if record.get("id") is None:
+                record = {"id": self.new_id(name), **record}
+            self.table(name)[record["id"]] = record
+            return record
+
+    def update(self, name: str, key, changes: dict) -> dict | None:
+        with self.lock:
+            record = self.table(name).get(key)
+            if record is None:
+                return None
+            record.update(changes)
+            return record
+
+    def delete(self, name: str, key) -> dict | None:
+        with self.lock:
+            return self.table(name).pop(key, None)
+
+    def delete_where(self, name: str, predicate) -> int:
+        with self.lock:
+            table = self.table(name)
+            doomed = [k for k, r in table.items() if predicate(r)]
+            for k in doomed:
+                del table[k]
+            return len(doomed)
