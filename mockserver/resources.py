@@ -284,7 +284,7 @@ def deleted(operation: Operation, name: str, key):
     schema = operation.response_schema()
     example = operation.response_example() or {}
     message = example.get("message") if isinstance(example, dict) else None
-    candidates = {"message": message or f"{singular(name).capitalize()} deleted",
+    candidates = {"success": True, "message": message or f"{singular(name).capitalize()} deleted",
                   "deletedId": key, "id": key}
     declared = schema.get("properties") or {}
     return shape(schema, {k: v for k, v in candidates.items() if k in declared}), status
