@@ -20,6 +20,7 @@ import time
 from starlette.responses import JSONResponse, RedirectResponse
 
 ADMIN = "/__admin"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _BODY_LIMIT = 4096
 
 
@@ -40,6 +41,11 @@ class ControlSurface:
             await self.api(scope, receive, send)
             return
         path = scope["path"]
+        if _CONTROL.search(path):
+            # Starlette's mounts match `.*`, which stops at a newline: such a path would miss
+            # its route (and the API's auth, rate limits and error body). Percent-encode it.
+            path = _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", path)
+            scope = {**scope, "path": path}
         if path == ADMIN or path.startswith(ADMIN + "/"):
             await self._admin(scope, receive, send)
             return
@@ -51,6 +57,9 @@ class ControlSurface:
         await self._journaled(scope, receive, send)
 
     async def _journaled(self, scope, receive, send):
+        # Connexion's routing records the operation in a shallow copy of the scope; a shared
+        # `extensions` dict lets the error handlers see it (operation-level x-error-body, headers)
+        scope.setdefault("extensions", {})
         entry = {"time": time.time(), "method": scope["method"], "path": scope["path"],
                  "query": scope.get("query_string", b"").decode("latin-1"),
                  "request_body": b"", "status": None, "response_body": b""}

@@ -30,10 +30,15 @@ class RunningMock:
 
 
 @contextlib.contextmanager
-def running(slug: str, *, settings: Settings | None = None, fixtures=None, start_timeout: float = 20):
-    """A mock of `slug` served by uvicorn on 127.0.0.1 and a free port, stopped on exit."""
+def running(slug: str, *, settings: Settings | None = None, fixtures=None, start_timeout: float = 20,
+            wrap=None):
+    """A mock of `slug` served by uvicorn on 127.0.0.1 and a free port, stopped on exit.
+
+    `wrap(app)` may put a middleware in front of it (the tests' deliberately broken servers).
+    """
     app = create_app(slug, fixtures=fixtures, settings=settings or Settings(validate_responses=True))
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
+    served = wrap(app) if wrap else app
+    config = uvicorn.Config(served, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
                             access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"mock-{slug}", daemon=True)

@@ -1,0 +1,380 @@
+"""Our semantic checks: what a schema cannot say, each a plain function named after its rule and
+registered with Schemathesis beside its own checks, so a failure report names the rule.
+
+Every check reads the rule's details from the spec (`x-pagination`, `x-filter`, `x-sort`,
+`x-resource`, `x-access`, `x-rate-limit`, `x-error-body`) and judges any server by HTTP alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import schemathesis
+
+from .context import Identity, Run, active
+from .semantics import can_check, field_value, matches, sort_key
+from .spec import Operation
+
+CUSTOM_CHECKS: list[str] = []
+
+
+def rule(func):
+    """Register `func` as a Schemathesis check named after the rule it enforces."""
+    CUSTOM_CHECKS.append(func.__name__)
+    return schemathesis.check(func)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def _operation(case) -> tuple[Run | None, Operation | None]:
+    run = active()
+    if run is None:
+        return None, None
+    op_id = case.operation.definition.raw.get("operationId")
+    op = run.contract.operations.get(op_id)
+    if op is not None and case.method.upper() != op.method:
+        return run, None  # a probe with another method (unsupported_method) is not this operation
+    return run, op
+
+
+def _json(response):
+    try:
+        return response.json()
+    except (ValueError, json.JSONDecodeError):
+        return None
+
+
+def _is_success(response) -> bool:
+    return 200 <= response.status_code < 300
+
+
+def _positive(case) -> bool:
+    meta = case.meta
+    mode = getattr(getattr(meta, "generation", None), "mode", None)
+    return mode is None or str(getattr(mode, "value", mode)) == "positive"
+
+
+def _inputs(case) -> dict:
+    """The request's query parameters and (for POST-style lists) body fields, by name."""
+    values = dict(case.query or {})
+    if isinstance(case.body, dict):
+        values.update(case.body)
+    return values
+
+
+def _items(op: Operation, body):
+    paging = op.ext("pagination") or {}
+    where = paging.get("items", "$")
+    if where == "$":
+        return body if isinstance(body, list) else None
+    if isinstance(body, dict) and isinstance(body.get(where), list):
+        return body[where]
+    return None
+
+
+def _param_default(op: Operation, name: str | None):
+    for param in op.parameters:
+        if param["name"] == name:
+            return param.get("schema", {}).get("default")
+    return None
+
+
+def _requested(op: Operation, case, name: str | None):
+    value = _inputs(case).get(name)
+    if value is None:
+        value = _param_default(op, name)
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _rules(op: Operation) -> list[tuple[str, dict]]:
+    """(input name, x-filter) for the query parameters and body fields that filter."""
+    found = [(p["name"], p.get("x-filter") or p.get("schema", {}).get("x-filter"))
+             for p in op.parameters]
+    for name, prop in (op.body_schema().get("properties") or {}).items():
+        found.append((name, prop.get("x-filter")))
+    return [(n, r) for n, r in found if r]
+
+
+def _unwrap(body):
+    """A single resource out of its envelope (`{success, data: {...}}`) when there is one."""
+    if isinstance(body, dict) and isinstance(body.get("data"), dict) and "id" not in body:
+        return body["data"]
+    return body
+
+
+def _resend(run: Run, case, identity: Identity | None):
+    """The same request again, as `identity` (None: with no credentials at all)."""
+    kwargs = case.as_transport_kwargs(base_url=run.base_url)
+    headers = {k: v for k, v in (kwargs.pop("headers", None) or {}).items()
+               if k.lower() not in ("authorization", "cookie")}
+    body = kwargs.pop("json", None)
+    if isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k not in run.credentials.default.body}
+    if identity is not None:
+        headers.update(identity.headers)
+        if identity.body and isinstance(body, dict):
+            body = {**body, **identity.body}
+    kwargs.pop("cookies", None)
+    method, url = kwargs.pop("method"), kwargs.pop("url")
+    return run.http.request(method, url, headers=headers, json=body, timeout=run.timeout,
+                            allow_redirects=False, **{k: v for k, v in kwargs.items() if k in ("params", "data")})
+
+
+def _shape_errors(template, body, path="body") -> list[str]:
+    """How `body` differs from the API's error-body template (placeholders accept any text)."""
+    if isinstance(template, dict):
+        if not isinstance(body, dict):
+            return [f"{path} should be an object, got {type(body).__name__}"]
+        fixed = {k: v for k, v in template.items() if not (k.startswith("{") and k.endswith("}"))}
+        errors = [f"{path}.{k} missing" for k in fixed if k not in body]
+        for key, sub in fixed.items():
+            if key in body:
+                errors += _shape_errors(sub, body[key], f"{path}.{key}")
+        if len(fixed) == len(template):
+            errors += [f"{path}.{k} is not part of the API's error body" for k in body if k not in template]
+        else:
+            free = next(v for k, v in template.items() if k not in fixed)
+            for key in (k for k in body if k not in fixed):
+                errors += _shape_errors(free, body[key], f"{path}.{key}")
+        return errors
+    if isinstance(template, list):
+        if not isinstance(body, list) or not body:
+            return [f"{path} should be a non-empty list"]
+        return [e for item in body for e in _shape_errors(template[0], item, f"{path}[]")]
+    if isinstance(template, str) and template.startswith("{") and template.endswith("}"):
+        return [] if isinstance(body, str) and body else [f"{path} should be a message, got {body!r}"]
+    return [] if body == template else [f"{path} should be {template!r}, got {body!r}"]
+
+
+def _fail(message: str):
+    raise AssertionError(message)
+
+
+# --- the rules ------------------------------------------------------------------------------
+
+@rule
+def page_within_limit(ctx, response, case):
+    """A page never holds more items than the page size asked for (or the default)."""
+    run, op = _operation(case)
+    paging = op.ext("pagination") if op else None
+    if not paging or paging.get("style", "none") == "none" or not _is_success(response):
+        return
+    items = _items(op, _json(response))
+    size = _requested(op, case, paging.get("size"))
+    if items is not None and size is not None and len(items) > size:
+        _fail(f"Expected at most {size} items ({paging.get('size')}={size}); got {len(items)}")
+
+
+@rule
+def page_metadata_consistent(ctx, response, case):
+    """Page metadata agrees with the data: page, size, totals, page counts, hasNext/hasPrev,
+    and a `Link rel="next"` that leads to a further page."""
+    run, op = _operation(case)
+    paging = op.ext("pagination") if op else None
+    if not paging or paging.get("style", "none") == "none" or not _is_success(response):
+        return
+    body = _json(response)
+    items = _items(op, body)
+    if items is None:
+        return
+    page = _requested(op, case, paging.get("page")) or 1
+    size = _requested(op, case, paging.get("size"))
+    if paging["style"] == "link":
+        link = ",".join(response.headers.get("link", []))
+        if 'rel="next"' in link and run.first_time("link", op.operation_id):
+            target = link.split('rel="next"')[0].rsplit("<", 1)[-1].split(">", 1)[0]
+            follow = run.request("GET", target, run.credentials.default)
+            following = _json(follow)
+            if follow.status_code != 200 or not isinstance(following, list) or not following:
+                _fail(f'Link rel="next" <{target}> should lead to a non-empty page; got '
+                      f"{follow.status_code} {str(following)[:200]}")
+        elif 'rel="next"' not in link and size and len(items) > size:
+            _fail(f"page holds {len(items)} items, more than page size {size}")
+        return
+    meta = next((v for k, v in body.items() if isinstance(v, dict) and k != paging["items"]), None)
+    if meta is None:
+        _fail("list response carries no pagination metadata object")
+    problems = []
+    total = meta.get("total")
+    if meta.get("page") is not None and meta["page"] != page:
+        problems.append(f"page is {meta['page']}, requested {page}")
+    if size is not None and meta.get("limit") is not None and meta["limit"] != size:
+        problems.append(f"limit is {meta['limit']}, requested {size}")
+    if isinstance(total, int) and size:
+        expected_count = max(0, min(size, total - (page - 1) * size))
+        if len(items) != expected_count:
+            problems.append(f"total {total} with page {page} of size {size} means {expected_count} "
+                            f"items, got {len(items)}")
+        pages = math.ceil(total / size)
+        for key in ("pages", "totalPages"):
+            if key in meta and meta[key] != pages:
+                problems.append(f"{key} is {meta[key]}, expected ceil({total}/{size}) = {pages}")
+        if "hasNext" in meta and meta["hasNext"] != (page < pages):
+            problems.append(f"hasNext is {meta['hasNext']} on page {page} of {pages}")
+        if "hasPrev" in meta and meta["hasPrev"] != (page > 1):
+            problems.append(f"hasPrev is {meta['hasPrev']} on page {page}")
+    if problems:
+        _fail("Pagination metadata disagrees with the data: " + "; ".join(problems))
+
+
+@rule
+def filters_honoured(ctx, response, case):
+    """Filters and search return only matching items."""
+    run, op = _operation(case)
+    if not op or not _is_success(response):
+        return
+    items = _items(op, _json(response))
+    if not items:
+        return
+    inputs = _inputs(case)
+    for name, filter_rule in _rules(op):
+        value = inputs.get(name)
+        if value in (None, "") or isinstance(value, (dict, list)) or not can_check(filter_rule):
+            continue
+        fields = [filter_rule.get("field")] if filter_rule.get("field") else filter_rule.get("fields", [])
+        for item in items:
+            if not isinstance(item, dict) or any(field_value(item, f) is None for f in fields if f):
+                continue  # the list item does not show the field; cannot judge it
+            if not matches(filter_rule, item, value):
+                shown = {f: field_value(item, f) for f in fields}
+                _fail(f"{name}={value!r} should return only matching items ({filter_rule}); "
+                      f"item {item.get('id', '')} has {shown}")
+
+
+@rule
+def sorted_as_requested(ctx, response, case):
+    """Lists are in the order `x-sort` parameters ask for."""
+    run, op = _operation(case)
+    if not op or not _is_success(response):
+        return
+    by = order = None
+    for param in op.parameters:
+        value = _inputs(case).get(param["name"], param.get("schema", {}).get("default"))
+        if param.get("x-sort") == "by":
+            by = value
+        elif param.get("x-sort") == "order":
+            order = value
+    items = _items(op, _json(response))
+    if not by or not items:
+        return
+    keys = [sort_key(i.get(by)) for i in items if isinstance(i, dict) and i.get(by) is not None]
+    if keys != sorted(keys, reverse=(order == "desc")):
+        shown = [i.get(by) for i in items if isinstance(i, dict)]
+        _fail(f"items should be sorted by {by} {order or 'asc'}; got {shown}")
+
+
+@rule
+def created_reads_back(ctx, response, case):
+    """A created resource reads back as it was sent."""
+    run, op = _operation(case)
+    if not op or not op.resource or op.resource.get("action") != "create" or not _is_success(response):
+        return
+    if not _positive(case) or not isinstance(case.body, dict):
+        return
+    reader = next((o for o in run.contract.operations.values()
+                   if o.resource == {"name": op.resource["name"], "action": "read"} and o.method == "GET"), None)
+    created = _unwrap(_json(response))
+    if reader is None or not isinstance(created, dict) or "id" not in created:
+        return
+    path_params = [p["name"] for p in reader.parameters if p.get("in") == "path"]
+    if len(path_params) != 1:
+        return
+    path = reader.path.replace("{" + path_params[0] + "}", str(created["id"]))
+    read = run.request("GET", path, run.credentials.default)
+    if read.status_code != 200:
+        _fail(f"GET {path} after create answered {read.status_code}, expected 200: {read.text[:200]}")
+    record = _unwrap(_json(read))
+    differences = [f"{k}: sent {v!r}, read {record.get(k)!r}" for k, v in case.body.items()
+                   if k in record and k not in run.credentials.default.body and record.get(k) != v]
+    if differences:
+        _fail("created resource does not read back as sent: " + "; ".join(differences[:5]))
+
+
+@rule
+def missing_credential_rejected(ctx, response, case):
+    """A request without credentials gets 401 in the API's own error body."""
+    run, op = _operation(case)
+    if not op or not _is_success(response) or not _needs_credentials(run, op):
+        return
+    if not run.first_time("anonymous", op.operation_id):
+        return
+    bare = _resend(run, case, None)
+    if bare.status_code != 401:
+        _fail(f"without credentials expected 401, got {bare.status_code}: {bare.text[:200]}")
+    errors = _shape_errors(run.contract.error_template(401, op), _json(bare))
+    if errors:
+        _fail("401 without credentials is not in the API's error body: " + "; ".join(errors))
+
+
+def _needs_credentials(run: Run, op: Operation) -> bool:
+    return bool(op.spec.get("security")) or bool(op.ext("body-auth"))
+
+
+@rule
+def key_permissions_enforced(ctx, response, case):
+    """Every key type is held to its permissions: a key type the operation does not admit gets 403."""
+    run, op = _operation(case)
+    access = op.ext("access") if op else None
+    if not access or not _is_success(response):
+        return
+    for role, identity in run.credentials.roles.items():
+        if role in (access.get("key_types") or [role]) or role == "default":
+            continue
+        if not run.first_time("role", op.operation_id, role):
+            continue
+        answer = _resend(run, case, identity)
+        if answer.status_code != 403:
+            _fail(f"a {role} key should get 403 on {op.method} {op.path} (admits "
+                  f"{', '.join(access['key_types'])}); got {answer.status_code}: {answer.text[:200]}")
+
+
+@rule
+def rate_limit_headers(ctx, response, case):
+    """Rate-limit headers are on every authenticated response and count down."""
+    run, op = _operation(case)
+    config = run.contract.ext("rate-limit") if run else None
+    if not config or not op or not op.spec.get("security") or response.status_code == 401:
+        return
+    names = {k: v for k, v in (config.get("headers") or {}).items() if v}
+    missing = [v for v in names.values() if v.lower() not in response.headers]
+    if missing:
+        _fail(f"{response.status_code} response lacks rate-limit headers: {', '.join(missing)}")
+    if response.status_code == 429 and config.get("retry_after") and "retry-after" not in response.headers:
+        _fail("429 without Retry-After")
+    remaining = names.get("remaining")
+    if op.method == "GET" and remaining and _is_success(response) and run.first_time("countdown", op.operation_id):
+        first = _resend(run, case, run.credentials.default)
+        second = _resend(run, case, run.credentials.default)
+        try:
+            a, b = int(first.headers[remaining]), int(second.headers[remaining])
+        except (KeyError, ValueError):
+            _fail(f"{remaining} missing or not a number on repeated requests")
+        if b >= a and b != 0:
+            _fail(f"{remaining} should count down: {a} then {b}")
+
+
+@rule
+def error_body_matches_api(ctx, response, case):
+    """Every error is in the API's own error body."""
+    run, op = _operation(case)
+    if not op or response.status_code < 400:
+        return
+    body = _json(response)
+    try:
+        template = run.contract.error_template(response.status_code, op)
+    except LookupError:
+        return
+    allowed = [template]
+    schema_401 = json.dumps(op.response_schema(401)) if op.response(401) else ""
+    if response.status_code == 401 and "anyOf" in schema_401:
+        allowed = None  # the spec admits several 401 bodies: response_schema_conformance judges them
+    if allowed is None:
+        return
+    errors = _shape_errors(template, body)
+    if errors:
+        _fail(f"{response.status_code} body is not the API's error body: " + "; ".join(errors[:3])
+              + f". Body: {str(body)[:200]}")

@@ -1,0 +1,125 @@
+"""What a contract run knows beyond the spec: where the server is and which credentials to use.
+
+Schemathesis checks are plain global functions; they read the active run from here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import threading
+
+import requests
+import yaml
+
+from .spec import Contract, contract
+
+FIXTURES_DIR = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@dataclasses.dataclass
+class Identity:
+    """One way of calling the API: headers to send and/or credential fields for the body."""
+
+    role: str
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    body: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Credentials:
+    default: Identity
+    roles: dict[str, Identity] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_entries(cls, entries: list[dict]) -> Credentials:
+        """From `credentials:` entries: {role?, header: "Name: value"} or {role?, body: {...}}."""
+        identities = []
+        for entry in entries or []:
+            role = entry.get("role", "default")
+            headers = {}
+            if entry.get("header"):
+                name, _, value = entry["header"].partition(":")
+                headers[name.strip()] = value.strip()
+            identities.append(Identity(role, headers, dict(entry.get("body") or {})))
+        if not identities:
+            return cls(Identity("anonymous"))
+        roles = {i.role: i for i in identities}
+        default = roles.get("default") or identities[-1]
+        return cls(default, roles)
+
+
+def demo_credentials(slug: str) -> Credentials:
+    """The mock's demo credentials (`fixtures/<slug>.yaml`), the defaults of every run."""
+    path = FIXTURES_DIR / f"{slug}.yaml"
+    if not path.exists():
+        return Credentials(Identity("anonymous"))
+    with open(path, encoding="utf-8") as fh:
+        return Credentials.from_entries((yaml.safe_load(fh) or {}).get("credentials", []))
+
+
+def from_environment(slug: str, credentials: Credentials) -> Credentials:
+    """Override demo credentials from CONTRACT_<ROLE>_HEADER / CONTRACT_BODY_<FIELD> variables."""
+    for role in [*credentials.roles, "default"]:
+        value = os.environ.get(f"CONTRACT_{role.upper()}_HEADER")
+        if value:
+            name, _, rest = value.partition(":")
+            identity = credentials.roles.get(role) or credentials.default
+            identity.headers = {name.strip(): rest.strip()}
+    for key, value in os.environ.items():
+        if key.startswith("CONTRACT_BODY_"):
+            credentials.default.body[key[len("CONTRACT_BODY_"):].lower()] = value
+    return credentials
+
+
+@dataclasses.dataclass
+class Run:
+    slug: str
+    base_url: str                 # scheme://host:port, without the spec's base path
+    credentials: Credentials
+    timeout: float = 10.0
+
+    def __post_init__(self):
+        self.contract: Contract = contract(self.slug)
+        self.base_url = root_of(self.base_url, self.contract)
+        self.http = requests.Session()
+        self._once: set = set()
+        self._lock = threading.Lock()
+
+    def first_time(self, *key) -> bool:
+        """True once per key: for checks that cost extra requests (once per operation)."""
+        with self._lock:
+            if key in self._once:
+                return False
+            self._once.add(key)
+            return True
+
+    def request(self, method: str, path_or_url: str, identity: Identity | None = None, **kwargs):
+        url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
+        headers = {**(identity.headers if identity else {}), **kwargs.pop("headers", {})}
+        json_body = kwargs.pop("json", None)
+        if identity and identity.body and isinstance(json_body, dict):
+            json_body = {**json_body, **identity.body}
+        return self.http.request(method, url, headers=headers, json=json_body, timeout=self.timeout,
+                                 allow_redirects=False, **kwargs)
+
+
+_active: Run | None = None
+
+
+def activate(run: Run | None) -> None:
+    global _active
+    _active = run
+
+
+def active() -> Run | None:
+    return _active
+
+
+def root_of(base_url: str, spec: Contract) -> str:
+    """The server root for a base URL that may include the spec's base path (`…/api`)."""
+    url = base_url.rstrip("/")
+    if spec.base_path and url.endswith(spec.base_path):
+        url = url[: -len(spec.base_path)]
+    return url

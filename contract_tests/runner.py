@@ -1,0 +1,207 @@
+"""One contract run: Schemathesis's phases and checks plus ours, against a server at a base URL.
+
+Used by the `contract-test` command and by the pytest entry point; both read the same spec,
+register the same checks and report failures the same way.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import sys
+import time
+from xml.sax.saxutils import escape, quoteattr
+
+import schemathesis
+from schemathesis.checks import CHECKS
+from schemathesis.engine import Status, events
+from schemathesis.engine import from_schema as engine_for
+
+from . import checks as _checks  # noqa: F401  (registers our checks)
+from .checks import CUSTOM_CHECKS
+from .context import Run, activate, active
+from .speclint import spec_path
+
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+
+
+@dataclasses.dataclass
+class Options:
+    max_examples: int = 25
+    seed: int | None = None
+    workers: int = 1
+    phases: tuple[str, ...] = PHASES
+    include: tuple[str, ...] = ()       # operationIds
+    exclude: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()        # restrict to these rule names (default: all)
+
+
+@dataclasses.dataclass
+class Failure:
+    operation: str
+    rule: str
+    code: str
+    title: str
+    message: str
+    curl: str
+
+    def describe(self) -> str:
+        return (f"{self.operation}: {self.rule} ({self.code} {self.title})\n"
+                f"    {self.message.strip().replace(chr(10), chr(10) + '    ')}\n"
+                f"    Reproduce: {self.curl}")
+
+
+@dataclasses.dataclass
+class Result:
+    slug: str
+    operations: list[str]
+    cases: int
+    failures: list[Failure]
+    seconds: float
+    errors: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.errors and self.cases > 0
+
+    def by_rule(self) -> collections.Counter:
+        return collections.Counter(f.rule for f in self.failures)
+
+    def summary(self) -> str:
+        lines = [f"{self.slug}: {len(self.operations)} operations, {self.cases} cases, "
+                 f"{len(self.failures)} failures in {self.seconds:.1f}s"]
+        if self.failures:
+            width = max(len(r) for r in self.by_rule())
+            lines.append(f"  {'rule'.ljust(width)}  failures")
+            lines += [f"  {r.ljust(width)}  {n}" for r, n in sorted(self.by_rule().items())]
+        lines += [f"  error: {e}" for e in self.errors]
+        if not self.cases:
+            lines.append("  error: no test case was run (check --include/--exclude and --phases)")
+        lines.append("verdict: " + ("conforms" if self.ok else "VIOLATES THE CONTRACT"))
+        return "\n".join(lines)
+
+
+def all_rules() -> list[str]:
+    builtin = [c.__name__ for c in CHECKS.get_all() if c.__name__ not in CUSTOM_CHECKS]
+    return [*builtin, *CUSTOM_CHECKS]
+
+
+def build_schema(run: Run, options: Options):
+    schema = schemathesis.openapi.from_path(str(spec_path(run.slug)))
+    headers = dict(run.credentials.default.headers)
+    schema.config.update(base_url=run.base_url, headers=headers or None, workers=options.workers,
+                         request_timeout=run.timeout)
+    schema.config.generation.update(max_examples=options.max_examples)
+    schema.config.phases.update(phases=list(options.phases))
+    schema.config.output.sanitization.update(enabled=False)
+    if options.seed is not None:
+        schema.config.seed = options.seed
+    rules = list(options.checks) or all_rules()
+    schema.config.checks.update(included_check_names=rules)
+    # A valid request the current state refuses (a full event) is a conflict, not a broken server.
+    schema.config.checks.positive_data_acceptance.expected_statuses = [
+        "2xx", "401", "403", "404", "409", "429"]
+    if options.include:
+        schema = schema.include(operation_id=list(options.include))
+    if options.exclude:
+        schema = schema.exclude(operation_id=list(options.exclude))
+    return schema
+
+
+@schemathesis.hook
+def before_call(ctx, case, kwargs):
+    """Body-borne credentials (Eventify's token + username) go into every JSON body that needs them."""
+    run = active()
+    if run is None or not run.credentials.default.body or not isinstance(case.body, dict):
+        return
+    op = run.contract.operations.get(case.operation.definition.raw.get("operationId"))
+    if op is not None and op.ext("body-auth"):
+        for key, value in run.credentials.default.body.items():
+            case.body.setdefault(key, value)
+
+
+def execute(run: Run, options: Options, progress=None) -> Result:
+    """Run every selected phase against the server; collect each failure once."""
+    activate(run)
+    started = time.monotonic()
+    schema = build_schema(run, options)
+    operations = [r.ok().label for r in schema.get_all_operations() if r.ok() is not None]
+    failures: dict[tuple, Failure] = {}
+    errors: list[str] = []
+    cases = 0
+    try:
+        for event in engine_for(schema).execute():
+            if isinstance(event, events.ScenarioFinished):
+                cases += len(event.recorder.cases)
+                _collect(event.recorder, failures)
+                if progress:
+                    progress(f"{run.slug}: {cases} cases, {len(failures)} failures  [{event.recorder.label}]")
+            elif isinstance(event, events.NonFatalError):
+                errors.append(f"{event.label}: {str(event.info.message)[:300]}")
+            elif isinstance(event, events.FatalError):
+                errors.append(str(event.exception)[:300])
+    finally:
+        activate(None)
+    return Result(run.slug, operations, cases, list(failures.values()), time.monotonic() - started, errors)
+
+
+def _collect(recorder, failures: dict) -> None:
+    for nodes in recorder.checks.values():
+        for node in nodes:
+            if node.status != Status.FAILURE or node.failure_info is None:
+                continue
+            failure = node.failure_info.failure
+            operation = failure.operation or recorder.label
+            key = (operation, node.name, failure.title, failure.message[:120])
+            if key in failures:
+                continue
+            failures[key] = Failure(operation=operation, rule=node.name, code=failure.code,
+                                    title=failure.title, message=failure.message,
+                                    curl=node.failure_info.code_sample)
+
+
+def junit_xml(results: list[Result]) -> str:
+    """JUnit XML: one test case per operation, one failure element per broken rule."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
+    for result in results:
+        by_op = collections.defaultdict(list)
+        for f in result.failures:
+            by_op[f.operation].append(f)
+        out.append(f'  <testsuite name={quoteattr("contract-" + result.slug)} tests="{len(result.operations)}" '
+                   f'failures="{len(by_op)}" time="{result.seconds:.3f}">')
+        for op in sorted(set(result.operations) | set(by_op)):
+            out.append(f"    <testcase classname={quoteattr(result.slug)} name={quoteattr(op)}>")
+            for f in by_op.get(op, []):
+                out.append(f"      <failure type={quoteattr(f.rule)} message={quoteattr(f.rule + ': ' + f.title)}>"
+                           f"{escape(f.describe())}</failure>")
+            out.append("    </testcase>")
+        for error in result.errors:
+            out.append(f'    <testcase classname={quoteattr(result.slug)} name="run"><error '
+                       f"message={quoteattr(error)}/></testcase>")
+        out.append("  </testsuite>")
+    out.append("</testsuites>")
+    return "\n".join(out) + "\n"
+
+
+def report(results: list[Result]) -> str:
+    """A readable Markdown summary of a run."""
+    lines = ["# Contract test report", ""]
+    for result in results:
+        lines += [f"## {result.slug}: {'conforms' if result.ok else 'violates the contract'}", "",
+                  f"{len(result.operations)} operations, {result.cases} cases, {len(result.failures)} failures, "
+                  f"{result.seconds:.1f}s.", ""]
+        if result.failures:
+            lines += ["| rule | failures |", "|---|---|"]
+            lines += [f"| {r} | {n} |" for r, n in sorted(result.by_rule().items())]
+            lines.append("")
+            for f in result.failures:
+                lines += [f"### {f.operation}: `{f.rule}`", "", f"{f.code} {f.title}", "", "```",
+                          f.message.strip(), "```", "", "Reproduce:", "", "```sh", f.curl, "```", ""]
+        for error in result.errors:
+            lines.append(f"- error: {error}")
+    return "\n".join(lines) + "\n"
+
+
+def progress_line(text: str) -> None:
+    sys.stderr.write("\r\033[K" + text[:150])
+    sys.stderr.flush()

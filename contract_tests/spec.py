@@ -1,0 +1,127 @@
+"""One API's contract, read from its spec: what the mock and the contract suite are driven by."""
+
+from __future__ import annotations
+
+import functools
+import pathlib
+import re
+from dataclasses import dataclass, field
+
+from .speclint import deref, load_spec, operations, resolve, spec_path
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the spec, with its `$ref`s resolved."""
+
+    operation_id: str
+    method: str
+    path: str
+    spec: dict = field(repr=False)
+
+    def ext(self, name, default=None):
+        return self.spec.get(f"x-{name}", default)
+
+    @property
+    def resource(self) -> dict | None:
+        return self.ext("resource")
+
+    @functools.cached_property
+    def parameters(self) -> list[dict]:
+        return list(self.spec.get("parameters", []))
+
+    def success_status(self) -> int:
+        return min(int(s) for s in self.spec["responses"] if str(s).startswith("2"))
+
+    def response(self, status: int | str) -> dict | None:
+        return self.spec["responses"].get(str(status))
+
+    def response_schema(self, status: int | str | None = None) -> dict:
+        response = self.response(status or self.success_status()) or {}
+        media = response.get("content", {}).get("application/json", {})
+        return media.get("schema", {})
+
+    def response_example(self, status: int | str | None = None):
+        response = self.response(status or self.success_status()) or {}
+        return response.get("content", {}).get("application/json", {}).get("example")
+
+    def body_schema(self) -> dict:
+        body = self.spec.get("requestBody") or {}
+        return body.get("content", {}).get("application/json", {}).get("schema", {})
+
+
+class Contract:
+    """A spec, loaded once, with lookups for what the mock reads from it."""
+
+    def __init__(self, slug_or_path: str):
+        self.path = spec_path(slug_or_path).resolve()
+        self.raw = load_spec(str(self.path))
+        self.slug = self.raw["info"].get("x-slug", self.path.stem)
+        self.operations: dict[str, Operation] = {}
+        for method, path, op in operations(self.raw):
+            resolved = deref(self.raw, op)
+            resolved.setdefault("security", self.raw.get("security", []))
+            # parameters declared on the path item apply to each of its operations
+            shared = deref(self.raw, self.raw["paths"][path].get("parameters", []))
+            own = {(p["name"], p["in"]) for p in resolved.get("parameters", [])}
+            resolved["parameters"] = [*resolved.get("parameters", []),
+                                      *(p for p in shared if (p["name"], p["in"]) not in own)]
+            self.operations[op["operationId"]] = Operation(op["operationId"], method, path, resolved)
+
+    @property
+    def title(self) -> str:
+        return self.raw["info"]["title"]
+
+    def ext(self, name, default=None):
+        return self.raw.get(f"x-{name}", default)
+
+    @functools.cached_property
+    def base_path(self) -> str:
+        """The longest path prefix every operation shares (`/v1`, `/api`)."""
+        parts = [p.strip("/").split("/") for p in (op.path for op in self.operations.values())]
+        common = []
+        for segments in zip(*parts, strict=False):
+            if len(set(segments)) != 1 or segments[0].startswith("{"):
+                break
+            common.append(segments[0])
+        return "/" + "/".join(common[:1]) if common else ""
+
+    def default_port(self) -> int:
+        for server in self.raw.get("servers", []):
+            url = server["url"]
+            if url.startswith("http://127.0.0.1:"):
+                return int(url.rsplit(":", 1)[1].split("/")[0])
+        raise LookupError(f"{self.slug}: no local server in spec")
+
+    @functools.cached_property
+    def _path_patterns(self) -> list[tuple[re.Pattern, str]]:
+        return [(re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), path)
+                for path in self.raw.get("paths", {})]
+
+    def methods_at(self, url_path: str) -> list[str]:
+        """The methods the spec defines on the path that `url_path` matches."""
+        for pattern, path in self._path_patterns:
+            if pattern.match(url_path):
+                return [op.method for op in self.operations.values() if op.path == path]
+        return []
+
+    def security_scheme(self, name: str) -> dict:
+        return resolve(self.raw, self.raw["components"]["securitySchemes"][name])
+
+    def error_template(self, status: int, operation: Operation | None = None):
+        for source in ((operation.ext("error-body") if operation else None), self.ext("error-body")):
+            if source:
+                if str(status) in source:
+                    return source[str(status)]
+        for source in ((operation.ext("error-body") if operation else None), self.ext("error-body")):
+            if source and "default" in source:
+                return source["default"]
+        raise LookupError(f"{self.slug}: no x-error-body")
+
+
+@functools.cache
+def contract(slug_or_path: str) -> Contract:
+    return Contract(slug_or_path)
+
+
+SPEC_DIR = pathlib.Path(spec_path("namak")).parent

@@ -1,0 +1,267 @@
+"""Broken implementations: the mock behind a middleware that breaks one rule of its contract.
+
+Each `Breakage` names the API, the defect, the operations worth testing and the rule the
+contract suite must report. The middleware buffers each response so it can rewrite it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from urllib.parse import parse_qsl, urlencode
+
+
+@dataclasses.dataclass
+class Exchange:
+    """One request and its response, as a defect sees and rewrites them."""
+
+    method: str
+    path: str
+    query: dict
+    headers: dict           # request headers, lower-case names
+    body: bytes
+    status: int = 0
+    response_headers: list = dataclasses.field(default_factory=list)
+    response_body: bytes = b""
+
+    def json(self):
+        try:
+            return json.loads(self.response_body)
+        except ValueError:
+            return None
+
+    def set_json(self, value) -> None:
+        self.response_body = json.dumps(value).encode()
+
+    def request_json(self):
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+class Broken:
+    """ASGI middleware: `before(exchange, mock)` may rewrite the request, `after(exchange, mock)` the answer."""
+
+    def __init__(self, app, before: Callable | None = None, after: Callable | None = None):
+        self.app = app
+        self.mock = app.mock
+        self.before = before
+        self.after = after
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"].startswith("/__admin"):
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        exchange = Exchange(scope["method"], scope["path"], query, headers, body)
+        if self.before:
+            self.before(exchange, self.mock)
+        scope = {**scope, "method": exchange.method, "query_string": urlencode(exchange.query).encode(),
+                 "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in exchange.headers.items()
+                             if k != "content-length"] + [(b"content-length", str(len(exchange.body)).encode())]}
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": exchange.body, "more_body": False}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                exchange.status = message["status"]
+                exchange.response_headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                exchange.response_body += message.get("body", b"")
+
+        await self.app(scope, replay, capture)
+        if self.after:
+            self.after(exchange, self.mock)
+        headers = [(k, v) for k, v in exchange.response_headers if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(exchange.response_body)).encode()))
+        await send({"type": "http.response.start", "status": exchange.status, "headers": headers})
+        await send({"type": "http.response.body", "body": exchange.response_body})
+
+
+# --- the defects ------------------------------------------------------------------------------
+
+def drop_field(field: str, path_prefix: str):
+    def after(ex: Exchange, mock):
+        body = ex.json()
+        if ex.status == 200 and ex.path.startswith(path_prefix) and isinstance(body, dict) and field in body:
+            del body[field]
+            ex.set_json(body)
+    return after
+
+
+def created_as_200(ex: Exchange, mock):
+    if ex.method == "POST" and ex.status == 201:
+        ex.status = 200
+
+
+def accept_missing_key(header: str, value: str):
+    def before(ex: Exchange, mock):
+        if header.lower() not in ex.headers:
+            ex.headers[header.lower()] = value
+    return before
+
+
+def ignore_query(*names: str):
+    def before(ex: Exchange, mock):
+        for name in names:
+            ex.query.pop(name, None)
+    return before
+
+
+def server_error_when(param: str, value: str):
+    def after(ex: Exchange, mock):
+        if ex.query.get(param) == value or ex.query.get(param, "").startswith(value):
+            ex.status = 500
+            ex.set_json({"detail": "boom"})
+    return after
+
+
+def server_error_on_long_text(ex: Exchange, mock):
+    body = ex.request_json()
+    if ex.method == "POST" and isinstance(body, dict) and any(isinstance(v, str) and len(v) > 3 for v in body.values()):
+        ex.status = 500
+        ex.response_headers = [(b"content-type", b"text/plain")]
+        ex.response_body = b"Internal Server Error"
+
+
+def keep_deleted(collection: str):
+    def before(ex: Exchange, mock):
+        ex.kept = None
+        if ex.method == "DELETE":
+            key = ex.path.rstrip("/").rsplit("/", 1)[-1]
+            ex.kept = dict(mock.store.get(collection, key) or {}) or None
+
+    def after(ex: Exchange, mock):
+        if ex.method == "DELETE" and getattr(ex, "kept", None) and ex.status < 300:
+            mock.store.insert(collection, ex.kept)
+    return before, after
+
+
+def lose_created(collection: str):
+    def after(ex: Exchange, mock):
+        body = ex.json()
+        if ex.method == "POST" and ex.status == 201 and isinstance(body, dict):
+            created = body.get("data", body) if isinstance(body.get("data"), dict) else body
+            mock.store.delete(collection, created.get("id"))
+    return after
+
+
+def plain_error_body(ex: Exchange, mock):
+    if ex.status >= 400:
+        body = ex.json()
+        message = json.dumps(body)[:100] if body is not None else "error"
+        ex.set_json({"message": message})
+
+
+def drop_headers(*names: str):
+    lowered = {n.lower().encode() for n in names}
+
+    def after(ex: Exchange, mock):
+        ex.response_headers = [(k, v) for k, v in ex.response_headers if k.lower() not in lowered]
+    return after
+
+
+def inflate_total(items: str, meta: str):
+    def after(ex: Exchange, mock):
+        body = ex.json()
+        if ex.status == 200 and isinstance(body, dict) and isinstance(body.get(meta), dict) and items in body:
+            body[meta]["total"] = body[meta].get("total", 0) + 7
+            ex.set_json(body)
+    return after
+
+
+def repair_invalid(path: str, field: str, value):
+    """Accept invalid input: replace a bad field with a good one before validation sees it."""
+    def before(ex: Exchange, mock):
+        body = ex.request_json()
+        if ex.method == "POST" and ex.path == path:
+            if not isinstance(body, dict):
+                body = {}
+            if not isinstance(body.get(field), type(value)) or not body.get(field):
+                body[field] = value
+            ex.body = json.dumps(body).encode()
+            ex.headers["content-type"] = "application/json"
+    return before
+
+
+def reverse_order(items: str):
+    def after(ex: Exchange, mock):
+        body = ex.json()
+        if ex.status == 200 and ex.method == "GET" and isinstance(body, dict) and isinstance(body.get(items), list):
+            if ex.query.get("order") == "asc":
+                body[items] = list(reversed(body[items]))
+                ex.set_json(body)
+    return after
+
+
+def upgrade_user_key(user_key: str, to_key: str):
+    """Serve user keys as if they were organizer keys: the wrong key type gets through."""
+    def before(ex: Exchange, mock):
+        if ex.headers.get("authorization") == f"Bearer {user_key}":
+            ex.headers["authorization"] = f"Bearer {to_key}"
+    return before
+
+
+def dangling_next_link(ex: Exchange, mock):
+    ex.response_headers = [(k, v) for k, v in ex.response_headers if k.lower() != b"link"]
+    if ex.status == 200 and ex.method == "GET" and isinstance(ex.json(), list):
+        ex.response_headers.append((b"link", b'<http://127.0.0.1:9/api/nowhere/?page=2>; rel="next"'))
+
+
+@dataclasses.dataclass
+class Breakage:
+    name: str
+    slug: str
+    rule: str                      # the rule the suite must name
+    before: Callable | None = None
+    after: Callable | None = None
+    include: tuple[str, ...] = ()  # operationIds to test (speed)
+    phases: tuple[str, ...] = ("examples", "coverage", "fuzzing")
+
+    def wrap(self, app):
+        return Broken(app, self.before, self.after)
+
+
+_keep_before, _keep_after = keep_deleted("events")
+
+BREAKAGES = [
+    Breakage("drops a required field", "namak", "response_schema_conformance",
+             after=drop_field("title", "/v1/events/"), include=("getEvent",)),
+    Breakage("turns 201 into 200", "ecoevents", "status_code_conformance",
+             after=created_as_200, include=("createEvent",), phases=("examples",)),
+    Breakage("accepts a missing key", "namak", "missing_credential_rejected",
+             before=accept_missing_key("authorization", "Bearer YOUR_API_KEY"), include=("listEvents",)),
+    Breakage("ignores limit", "ecoevents", "page_metadata_consistent",
+             before=ignore_query("limit"), include=("listEvents",)),
+    Breakage("ignores a filter", "namak", "filters_honoured",
+             before=ignore_query("status"), include=("listEvents",)),
+    Breakage("keeps a deleted resource readable", "ecoevents", "use_after_free",
+             before=_keep_before, after=_keep_after, phases=("stateful",)),
+    Breakage("loses a write", "ecoevents", "created_reads_back",
+             after=lose_created("events"), include=("createEvent",), phases=("examples",)),
+    Breakage("drops the rate-limit headers", "namak", "rate_limit_headers",
+             after=drop_headers("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"),
+             include=("listEvents",), phases=("fuzzing",)),
+    Breakage("reports a wrong total", "ecoevents", "page_metadata_consistent",
+             after=inflate_total("events", "pagination"), include=("listEvents",), phases=("fuzzing",)),
+    Breakage("accepts invalid input", "namak", "negative_data_rejection",
+             before=repair_invalid("/v1/events", "title", "Repaired"), include=("createEvent",),
+             phases=("coverage",)),
+    Breakage("sorts in the wrong order", "ecoevents", "sorted_as_requested",
+             after=reverse_order("events"), include=("listEvents",)),
+]
