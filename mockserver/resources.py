@@ -178,7 +178,7 @@ def page_of(operation: Operation, records: list[dict], params: dict, request_url
         pages = math.ceil(total / size) if size else 0
         page_items = records[(page - 1) * size: page * size]
         meta = {"page": page, "limit": size, "total": total, "pages": pages, "totalPages": pages,
-                "hasNext": page < pages, "hasPrev": page > 1 and total > 0}
+                "hasNext": page < pages, "hasPrev": page > 1}
         if style == "link" and page < pages and request_url is not None:
             query = dict(request_url.query_params) if hasattr(request_url, "query_params") else {}
             query[paging.get("page", "page")] = str(page + 1)
