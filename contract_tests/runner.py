@@ -95,7 +95,9 @@ def build_schema(run: Run, options: Options):
     schema.config.phases.update(phases=list(options.phases))
     schema.config.output.sanitization.update(enabled=False)
     if options.seed is not None:
+        # same seed, same cases: no replay of examples remembered from earlier runs
         schema.config.seed = options.seed
+        schema.config.generation.update(database="none")
     rules = list(options.checks) or all_rules()
     schema.config.checks.update(included_check_names=rules)
     # A valid request the current state refuses (a full event) is a conflict, not a broken server.
