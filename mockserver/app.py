@@ -14,6 +14,7 @@ import re
 
 import connexion
 import yaml
+from connexion.frameworks import starlette as starlette_framework
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
@@ -28,6 +29,11 @@ from .resources import Resources
 from .store import Store
 
 FIXTURES_DIR = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
+
+# A typed path parameter (`/events/{id}`, id an integer) is checked by request validation, after
+# authentication (a 400 naming the parameter), not by routing (a bare 404 before it).
+for _kind in ("integer", "number"):
+    starlette_framework.PATH_PARAMETER_CONVERTERS.pop(_kind, None)
 
 
 @dataclasses.dataclass
@@ -119,7 +125,9 @@ def generic(call: Call):
     action = call.operation.resource["action"]
     res = call.resources
     if action == "list":
-        return res.list(call.operation, call.params, call.request)
+        # filters may be query parameters or request-body fields (Eventify's POST lists)
+        inputs = {**(call.body if isinstance(call.body, dict) else {}), **call.params}
+        return res.list(call.operation, inputs, call.request)
     if action == "create":
         return res.create(call.operation, call.body)
     if action == "read":

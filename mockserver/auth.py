@@ -48,6 +48,12 @@ def check_access(contract: Contract, operation_id: str, principal: dict | None) 
         kind = "a session" if principal.get("via") == "session" else f"a {key_type} key"
         raise ApiError(403, f"This endpoint requires a {' or '.join(allowed)} key; this request "
                             f"was made with {kind}")
+    if principal.get("via") == "session":
+        # a login session acts as the account itself: its account type is checked above, the
+        # permissions of API keys do not apply to it; `session: false` refuses sessions
+        if rule.get("session") is False:
+            raise ApiError(403, "This endpoint requires an API key; a login session is not accepted")
+        return
     needed = rule.get("permission")
     held = set(principal.get("permissions") or [])
     if needed and needed not in held and "*" not in held:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 
@@ -25,13 +26,18 @@ def _servers(slugs, host, port, fixtures, settings):
     return servers
 
 
+def _credential_text(entry: dict) -> str:
+    """A `credentials:` entry as a user types it: the header, or the body fields as JSON."""
+    body = entry.get("body")
+    return entry.get("header") or (json.dumps(body) if isinstance(body, dict) else body) or ""
+
+
 def banner(slugs, host, port, fixtures) -> str:
     rows = [("API", "base URL", "docs", "demo credentials")]
     for slug in slugs:
         spec = contract(slug)
         root = f"http://{host}:{port or spec.default_port()}"
-        creds = "; ".join(c.get("header") or c.get("body") or ""
-                          for c in load_fixtures(slug, fixtures).get("credentials", []))
+        creds = "; ".join(_credential_text(c) for c in load_fixtures(slug, fixtures).get("credentials", []))
         rows.append((slug, root + spec.base_path, root + "/__docs/", creds))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
@@ -56,13 +62,15 @@ def main(argv=None) -> int:
     serve.add_argument("--fixtures", default=None, help="seed data file (one API only)")
     serve.add_argument("--validate-responses", action="store_true",
                        help="check every response against the spec (answers 500 if one breaks it)")
+    serve.add_argument("--rate-limit-window", type=float, default=None, metavar="SECONDS",
+                       help="rate-limit window instead of the spec's (e.g. 1 for fuzzing at full speed)")
     args = parser.parse_args(argv)
 
     slugs = list(SLUGS) if args.slug == "all" else [args.slug]
     if len(slugs) > 1 and (args.port or args.fixtures):
         parser.error("--port and --fixtures apply to one API, not to 'all'")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings(validate_responses=args.validate_responses)
+    settings = Settings(validate_responses=args.validate_responses, rate_limit_window=args.rate_limit_window)
     try:
         servers = _servers(slugs, args.host, args.port, args.fixtures, settings)
     except (OSError, LookupError, ValueError) as exc:

@@ -15,20 +15,35 @@ log = logging.getLogger("mockserver")
 
 
 class ApiError(Exception):
-    """A failed request: status, a message naming what was wrong, and the field when there is one."""
+    """A failed request: status, a message naming what was wrong, and the field when there is one.
 
-    def __init__(self, status: int, message: str, *, field: str | None = None, headers=None):
+    `fields` ({field: message}) reports several fields at once where the body has a `{field}`
+    key; `template` names the `x-error-body` entry to render with when it is not the status's
+    own (`default`: the standard body, for a 401 that is not the API's usual 401 body).
+    """
+
+    def __init__(self, status: int, message: str, *, field: str | None = None, headers=None,
+                 fields: dict[str, str] | None = None, template: str | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
-        self.field = field
+        self.fields = dict(fields or {})
+        self.field = field or next(iter(self.fields), None)
         self.headers = dict(headers or {})
+        self.template = template
 
 
 def fill(template, values: dict):
     """The template with its `{placeholder}` strings (values and keys) replaced."""
     if isinstance(template, dict):
-        return {fill(k, values): fill(v, values) for k, v in template.items()}
+        out = {}
+        for key, value in template.items():
+            if key == "{field}" and values.get("fields"):  # one entry per offending field
+                for name, message in values["fields"].items():
+                    out[name] = fill(value, {**values, "field": name, "message": message})
+            else:
+                out[fill(key, values)] = fill(value, values)
+        return out
     if isinstance(template, list):
         return [fill(v, values) for v in template]
     if isinstance(template, str) and template.startswith("{") and template.endswith("}"):
@@ -38,11 +53,11 @@ def fill(template, values: dict):
 
 def render(contract: Contract, error: ApiError, operation_id: str | None = None) -> ConnexionResponse:
     operation = contract.operations.get(operation_id) if operation_id else None
-    template = contract.error_template(error.status, operation)
+    template = contract.error_template(error.template or error.status, operation)
     codes = contract.ext("error-codes", {})
     code = codes.get(error.status, codes.get(str(error.status), f"HTTP_{error.status}"))
     body = fill(template, {"message": error.message, "code": code,
-                           "field": error.field or "non_field_errors"})
+                           "field": error.field or "non_field_errors", "fields": error.fields})
     headers = dict(error.headers)
     response = operation.response(error.status) if operation else None
     for name, header in ((response or {}).get("headers") or {}).items():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from urllib.parse import urlencode
 
 from .contract import Operation
 from .errors import ApiError
@@ -32,12 +31,29 @@ def not_found(collection: str, key) -> ApiError:
 
 # --- shaping ------------------------------------------------------------------------------
 
+def object_parts(schema: dict) -> tuple[dict, list]:
+    """(properties, required) of an object schema, with its `allOf` parts merged in."""
+    props, required = dict(schema.get("properties") or {}), list(schema.get("required") or [])
+    for part in schema.get("allOf") or []:
+        more_props, more_required = object_parts(part)
+        props.update(more_props)
+        required += more_required
+    return props, required
+
+
+def project(schema: dict, record: dict) -> dict:
+    """Only the fields `schema` declares: a record shown the way one response shows it."""
+    props, _ = object_parts(schema)
+    return {k: v for k, v in record.items() if k in props}
+
+
 def _constants(schema: dict) -> dict:
     """Properties the schema pins to one value (`success: true`, `status: success`)."""
     out = {}
-    for name, prop in (schema.get("properties") or {}).items():
+    props, required = object_parts(schema)
+    for name, prop in props.items():
         enum = prop.get("enum")
-        if enum and len(enum) == 1 and name in schema.get("required", []):
+        if enum and len(enum) == 1 and name in required:
             out[name] = enum[0]
     return out
 
@@ -59,6 +75,26 @@ def shape(schema: dict, payload):
 def public(record: dict) -> dict:
     """A record without the store's private fields (those starting with an underscore)."""
     return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+def accepted(operation: Operation, body) -> dict:
+    """The body's fields the operation's request schema declares; others are ignored, as the
+    real APIs ignore them (and a stray `createdAt: []` must not overwrite the record's)."""
+    if not isinstance(body, dict):
+        return {}
+    return project(operation.body_schema(), body)
+
+
+def unique_conflicts(store: Store, name: str, schema: dict, record: dict) -> dict[str, str]:
+    """{field: message} for each `x-unique` property of `schema` whose value a record of `name`
+    already holds; the message is the spec's `x-messages.unique`. Hold `store.lock` from this
+    check to the insert, so two concurrent requests cannot both pass it."""
+    taken = {}
+    for field, prop in (schema.get("properties") or {}).items():
+        value = record.get(field)
+        if prop.get("x-unique") and value is not None and store.find(name, **{field: value}):
+            taken[field] = (prop.get("x-messages") or {}).get("unique") or f"{field} {value!r} is already taken"
+    return taken
 
 
 # --- filters and sorting ----------------------------------------------------------------------
@@ -128,11 +164,22 @@ def matches(rule: dict, record: dict, value, store: Store | None = None) -> bool
     raise ValueError(f"unknown x-filter op {op}")
 
 
-def apply_filters(operation: Operation, records: list[dict], params: dict, store: Store) -> list[dict]:
+def filter_rules(operation: Operation):
+    """(input name, rule) of each `x-filter`: on query parameters and on request-body properties."""
     for param in operation.parameters:
-        rule = (param.get("x-filter") or param.get("schema", {}).get("x-filter"))
-        value = params.get(param["name"])
-        if rule and value not in (None, ""):
+        rule = param.get("x-filter") or param.get("schema", {}).get("x-filter")
+        if rule:
+            yield param["name"], rule
+    for name, prop in (operation.body_schema().get("properties") or {}).items():
+        if prop.get("x-filter"):
+            yield name, prop["x-filter"]
+
+
+def apply_filters(operation: Operation, records: list[dict], params: dict, store: Store) -> list[dict]:
+    """The records every given filter admits; `params` holds query parameters and body fields."""
+    for name, rule in filter_rules(operation):
+        value = params.get(name)
+        if value not in (None, ""):
             records = [r for r in records if matches(rule, r, value, store)]
     return records
 
@@ -176,15 +223,17 @@ def page_of(operation: Operation, records: list[dict], params: dict, request_url
         size = int(params.get(paging.get("size", "limit")) or _default(operation, paging.get("size")))
         total = len(records)
         pages = math.ceil(total / size) if size else 0
+        if paging.get("out_of_range") and page > max(pages, 1):
+            # DRF style: a page past the last is an error, not an empty page (page 1 always exists)
+            raise ApiError(int(paging["out_of_range"]), f"Invalid page: page {page} is past the last "
+                                                       f"page, {max(pages, 1)}", field=paging.get("page", "page"))
         page_items = records[(page - 1) * size: page * size]
         meta = {"page": page, "limit": size, "total": total, "pages": pages, "totalPages": pages,
                 "hasNext": page < pages, "hasPrev": page > 1}
         if style == "link" and page < pages and request_url is not None:
-            query = dict(request_url.query_params) if hasattr(request_url, "query_params") else {}
-            query[paging.get("page", "page")] = str(page + 1)
-            url = request_url.replace(query=urlencode(query)) if hasattr(request_url, "replace") else None
-            if url is not None:
-                headers["Link"] = f'<{url}>; rel="next"'
+            # the same request (filters, page size) for the next page
+            url = request_url.include_query_params(**{paging.get("page", "page"): page + 1})
+            headers["Link"] = f'<{url}>; rel="next"'
     if items_at == "$":
         return page_items, headers
     body = {items_at: page_items}
@@ -226,7 +275,7 @@ class Resources:
 
     def create(self, operation: Operation, body: dict, extra: dict | None = None):
         name = operation.resource["name"]
-        record = {**self._defaults(operation), **(body or {}), **(extra or {})}
+        record = {**self._defaults(operation), **accepted(operation, body), **(extra or {})}
         record = self.store.insert(name, record)
         return shape(operation.response_schema(), public(record)), operation.success_status()
 
@@ -238,7 +287,7 @@ class Resources:
         name, key = operation.resource["name"], path_key(operation, params)
         with self.store.lock:
             self.get_or_404(name, key)
-            changes = {**(body or {}), **(extra or {})}
+            changes = {**accepted(operation, body), **(extra or {})}
             for stamp in ("updatedAt", "updated_at"):
                 if stamp in self.store.get(name, key):
                     changes[stamp] = now_iso()

@@ -123,9 +123,9 @@ def ignore_query(*names: str):
     return before
 
 
-def server_error_when(param: str, value: str):
+def server_error_when(param: str, predicate):
     def after(ex: Exchange, mock):
-        if ex.query.get(param) == value or ex.query.get(param, "").startswith(value):
+        if param in ex.query and predicate(ex.query[param]):
             ex.status = 500
             ex.set_json({"detail": "boom"})
     return after
@@ -250,6 +250,10 @@ BREAKAGES = [
              before=ignore_query("limit"), include=("listEvents",)),
     Breakage("ignores a filter", "namak", "filters_honoured",
              before=ignore_query("status"), include=("listEvents",)),
+    Breakage("ignores page_size", "tickets", "page_within_limit",
+             before=ignore_query("page_size"), include=("listEvents",), phases=("coverage", "fuzzing")),
+    Breakage("answers 500 to some inputs", "tickets", "not_a_server_error",
+             after=server_error_when("page_size", lambda v: v.isdigit() and int(v) > 50), include=("listEvents",)),
     Breakage("keeps a deleted resource readable", "ecoevents", "use_after_free",
              before=_keep_before, after=_keep_after, phases=("stateful",)),
     Breakage("loses a write", "ecoevents", "created_reads_back",
@@ -264,4 +268,8 @@ BREAKAGES = [
              phases=("coverage",)),
     Breakage("sorts in the wrong order", "ecoevents", "sorted_as_requested",
              after=reverse_order("events"), include=("listEvents",)),
+    Breakage("links to a next page that is not there", "tickets", "page_metadata_consistent",
+             after=dangling_next_link, include=("listEvents",), phases=("fuzzing",)),
+    Breakage("crashes on long text", "eventify", "not_a_server_error",
+             after=server_error_on_long_text, include=("listEventsByPincode",), phases=("examples", "fuzzing")),
 ]

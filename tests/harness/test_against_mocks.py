@@ -15,7 +15,7 @@ from mockserver.testing import running
 
 from .broken import BREAKAGES
 
-CONFORMING = ["namak", "ecoevents"]
+CONFORMING = ["namak", "ecoevents", "tickets", "eventify"]
 
 
 @pytest.mark.parametrize("slug", CONFORMING)
