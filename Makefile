@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint run clean
+.PHONY: install run test lint bench fuzz contract-full clean
 
 install: $(STAMP)
 
@@ -14,12 +14,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Serve all five mocks (Ctrl-C stops them).
+run: install
+	$(BIN)/mockserver serve all
+
+# Every test: specs, the mocks over HTTP, the contract suite against good and broken servers.
 test: install
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/python -m contract_tests.speclint
-	$(BIN)/ruff check mockserver contract_tests tests
+	$(BIN)/ruff check mockserver contract_tests tests bench
+
+# Deep runs, not part of `make test`.
+contract-full: install
+	CONTRACT_MAX_EXAMPLES=200 $(BIN)/python -m pytest tests/harness/test_against_mocks.py -k conforms
+
+fuzz: install
+	FUZZ_CASES=10000 $(BIN)/python -m pytest tests/hostile/test_fuzz.py
+
+bench: install
+	command -v wrk >/dev/null || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk) || echo "wrk not installed: using the Python load generator"
+	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .hypothesis .schemathesis

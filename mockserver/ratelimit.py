@@ -50,9 +50,10 @@ class SlidingWindow:
 
 
 def _limit_for(config: dict, principal: dict) -> int | None:
-    by_type = config.get("limits_by_key_type")
-    if by_type:
-        return by_type.get(principal.get("key_type"))
+    """The principal's limit: by its key type where the API limits by type, else the flat one."""
+    by_type = config.get("limits_by_key_type") or {}
+    if principal.get("key_type") in by_type:
+        return by_type[principal["key_type"]]
     return config.get("limit")
 
 

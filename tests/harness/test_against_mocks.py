@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 
 import httpx
@@ -16,12 +17,13 @@ from mockserver.testing import running
 from .broken import BREAKAGES
 
 CONFORMING = ["namak", "ecoevents", "tickets", "eventify"]
+DEPTH = int(os.environ.get("CONTRACT_MAX_EXAMPLES", 20))  # `make contract-full` runs 200
 
 
 @pytest.mark.parametrize("slug", CONFORMING)
 def test_mock_conforms_to_its_contract(slug):
     with running(slug, settings=Settings(validate_responses=True)) as server:
-        result = execute(Run(slug, server.base_url, demo_credentials(slug)), Options(max_examples=20, seed=11))
+        result = execute(Run(slug, server.base_url, demo_credentials(slug)), Options(max_examples=DEPTH, seed=11))
     assert result.cases > 50
     assert result.ok, result.summary() + "\n" + "\n".join(f.describe() for f in result.failures)
 
