@@ -25,6 +25,7 @@ class Identity:
     role: str
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
     body: dict[str, str] = dataclasses.field(default_factory=dict)
+    login: dict[str, str] = dataclasses.field(default_factory=dict)  # body for the login operation
 
 
 @dataclasses.dataclass
@@ -42,7 +43,7 @@ class Credentials:
             if entry.get("header"):
                 name, _, value = entry["header"].partition(":")
                 headers[name.strip()] = value.strip()
-            identities.append(Identity(role, headers, dict(entry.get("body") or {})))
+            identities.append(Identity(role, headers, dict(entry.get("body") or {}), dict(entry.get("login") or {})))
         if not identities:
             return cls(Identity("anonymous"))
         roles = {i.role: i for i in identities}

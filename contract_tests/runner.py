@@ -18,8 +18,9 @@ from schemathesis.engine import Status, events
 from schemathesis.engine import from_schema as engine_for
 
 from . import checks as _checks  # noqa: F401  (registers our checks)
+from . import hooks as _hooks  # noqa: F401  (registers our hooks)
 from .checks import CUSTOM_CHECKS
-from .context import Run, activate, active
+from .context import Run, activate
 from .speclint import spec_path
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -109,33 +110,6 @@ def build_schema(run: Run, options: Options):
     if options.exclude:
         schema = schema.exclude(operation_id=list(options.exclude))
     return schema
-
-
-@schemathesis.hook
-def before_call(ctx, case, kwargs):
-    """Body-borne credentials (Eventify's token + username) go into every JSON body that needs them."""
-    run = active()
-    if run is None or not run.credentials.default.body or not isinstance(case.body, dict):
-        return
-    op = run.contract.operations.get(case.operation.definition.raw.get("operationId"))
-    if op is not None and op.ext("body-auth"):
-        for key, value in run.credentials.default.body.items():
-            case.body.setdefault(key, value)
-
-
-@schemathesis.hook
-def filter_failure(ctx, failure, case, response):
-    """A schema-valid request refused because a unique value is taken (Eventify's documented
-    'Email is already registered.') is the contract working, not a rejected valid request."""
-    run = active()
-    if run is None or getattr(failure, "code", "") != "ST202":
-        return True
-    op = run.contract.operations.get(case.operation.definition.raw.get("operationId"))
-    unique = [name for name, prop in ((op.body_schema().get("properties") or {}).items() if op else [])
-              if prop.get("x-unique")]
-    documented = op is not None and op.response(response.status_code) is not None
-    text = response.text if hasattr(response, "text") else ""
-    return not (unique and documented and any(f'"{name}"' in text for name in unique))
 
 
 def execute(run: Run, options: Options, progress=None) -> Result:
