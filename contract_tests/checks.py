@@ -151,11 +151,12 @@ def _shape_errors(template, body, path="body") -> list[str]:
     return [] if body == template else [f"{path} should be {template!r}, got {body!r}"]
 
 
-def _declared(schema: dict) -> set[str]:
-    names = set((schema or {}).get("properties") or {})
+def _properties(schema: dict) -> dict:
+    """An object schema's properties, its allOf parts merged in."""
+    props = dict((schema or {}).get("properties") or {})
     for part in (schema or {}).get("allOf") or []:
-        names |= _declared(part)
-    return names
+        props.update(_properties(part))
+    return props
 
 
 def _fail(message: str):
@@ -299,12 +300,30 @@ def created_reads_back(ctx, response, case):
     if read.status_code != 200:
         _fail(f"GET {path} after create answered {read.status_code}, expected 200: {read.text[:200]}")
     record = _unwrap(_json(read))
-    declared = _declared(op.body_schema())  # fields the API ignores need not come back
-    differences = [f"{k}: sent {v!r}, read {record.get(k)!r}" for k, v in case.body.items()
-                   if k in declared and k in record and k not in run.credentials.default.body
-                   and record.get(k) != v]
+    body = {k: v for k, v in case.body.items() if k not in run.credentials.default.body}
+    differences = _differences(op.body_schema(), body, record)
     if differences:
         _fail("created resource does not read back as sent: " + "; ".join(differences[:5]))
+
+
+def _differences(schema: dict, sent, read, path: str = "") -> list[str]:
+    """Where `read` does not hold what was `sent`: fields the schema declares must come back
+    equal; objects may come back with more (ids, counts), lists with the same length."""
+    if isinstance(sent, dict) and isinstance(read, dict):
+        props = _properties(schema)
+        out = []
+        for key, value in sent.items():
+            if key in props and key in read:
+                out += _differences(props[key], value, read[key], f"{path}{key}.")
+        return out
+    if isinstance(sent, list) and isinstance(read, list) and (schema or {}).get("items"):
+        if len(sent) != len(read):
+            return [f"{path.rstrip('.')}: sent {len(sent)} items, read {len(read)}"]
+        return [d for i, (a, b) in enumerate(zip(sent, read, strict=True))
+                for d in _differences(schema["items"], a, b, f"{path}{i}.")]
+    if sent != read:
+        return [f"{path.rstrip('.')}: sent {sent!r}, read {read!r}"]
+    return []
 
 
 @rule

@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--phases", default=",".join(PHASES),
                         help=f"comma-separated, from: {', '.join(PHASES)}")
     parser.add_argument("--checks", default="", help="comma-separated rule names (default: all)")
+    parser.add_argument("--destructive", action="store_true",
+                        help="also run operations that may revoke the run's own credentials")
     parser.add_argument("--junit-xml", metavar="FILE")
     parser.add_argument("--report", metavar="FILE", help="a readable Markdown summary")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
@@ -111,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     options = Options(max_examples=args.max_examples, seed=args.seed, workers=args.workers, phases=phases,
                       include=tuple(args.include), exclude=tuple(args.exclude),
-                      checks=tuple(c.strip() for c in args.checks.split(",") if c.strip()))
+                      checks=tuple(c.strip() for c in args.checks.split(",") if c.strip()),
+                      destructive=args.destructive)
     show = not args.quiet and sys.stderr.isatty()
     result = execute(run, options, progress=progress_line if show else None)
     if show:

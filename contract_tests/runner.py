@@ -35,6 +35,7 @@ class Options:
     include: tuple[str, ...] = ()       # operationIds
     exclude: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()        # restrict to these rule names (default: all)
+    destructive: bool = False           # also run operations that may revoke the run's own credentials
 
 
 @dataclasses.dataclass
@@ -60,6 +61,7 @@ class Result:
     failures: list[Failure]
     seconds: float
     errors: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[str] = dataclasses.field(default_factory=list)  # operationIds left out as destructive
 
     @property
     def ok(self) -> bool:
@@ -75,6 +77,9 @@ class Result:
             width = max(len(r) for r in self.by_rule())
             lines.append(f"  {'rule'.ljust(width)}  failures")
             lines += [f"  {r.ljust(width)}  {n}" for r, n in sorted(self.by_rule().items())]
+        if self.skipped:
+            lines.append(f"  not run, as they may revoke the run's own credentials (--destructive runs them): "
+                         f"{', '.join(self.skipped)}")
         lines += [f"  error: {e}" for e in self.errors]
         if not self.cases:
             lines.append("  error: no test case was run (check --include/--exclude and --phases)")
@@ -107,9 +112,19 @@ def build_schema(run: Run, options: Options):
         "2xx", "401", "403", "404", "409", "429"]
     if options.include:
         schema = schema.include(operation_id=list(options.include))
-    if options.exclude:
-        schema = schema.exclude(operation_id=list(options.exclude))
+    excluded = list(options.exclude) + ([] if options.destructive else unrecoverable(run))
+    if excluded:
+        schema = schema.exclude(operation_id=excluded)
     return schema
+
+
+def unrecoverable(run: Run) -> list[str]:
+    """Operations that may revoke the run's own credentials, where it could not get new ones
+    (no login operation and login details): left out unless the run is told `destructive`."""
+    can_log_in = bool(run.credentials.default.login) and any(
+        op.ext("issues-credential") for op in run.contract.operations.values())
+    return [] if can_log_in else [op_id for op_id, op in run.contract.operations.items()
+                                  if op.ext("revokes-credential")]
 
 
 def execute(run: Run, options: Options, progress=None) -> Result:
@@ -118,6 +133,7 @@ def execute(run: Run, options: Options, progress=None) -> Result:
     started = time.monotonic()
     schema = build_schema(run, options)
     operations = [r.ok().label for r in schema.get_all_operations() if r.ok() is not None]
+    skipped = [] if options.destructive else [op for op in unrecoverable(run) if op not in options.exclude]
     failures: dict[tuple, Failure] = {}
     errors: list[str] = []
     cases = 0
@@ -134,7 +150,8 @@ def execute(run: Run, options: Options, progress=None) -> Result:
                 errors.append(str(event.exception)[:300])
     finally:
         activate(None)
-    return Result(run.slug, operations, cases, list(failures.values()), time.monotonic() - started, errors)
+    return Result(run.slug, operations, cases, list(failures.values()), time.monotonic() - started, errors,
+                  skipped)
 
 
 def _collect(recorder, failures: dict) -> None:

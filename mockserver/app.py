@@ -40,7 +40,7 @@ for _kind in ("integer", "number"):
 class Settings:
     validate_responses: bool = False
     rate_limit_window: float | None = None      # seconds; None: as the spec says
-    rate_limits: dict | None = None              # {"limit": N} or {"limits_by_key_type": {...}}
+    rate_limits: dict | None = None              # {"limit": N} (every key) or {"limits_by_key_type": {...}}
     journal_size: int = 500
 
 
@@ -193,7 +193,11 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
     rate = spec.ext("rate-limit")
     window = None
     if rate:
-        rate = {**rate, **(settings.rate_limits or {})}
+        override = settings.rate_limits or {}
+        rate = {**rate, **override}
+        if "limit" in override and "limits_by_key_type" not in override and rate.get("limits_by_key_type"):
+            # one limit given: it applies to every key type
+            rate["limits_by_key_type"] = {kind: override["limit"] for kind in rate["limits_by_key_type"]}
         window = SlidingWindow(settings.rate_limit_window or rate.get("window_seconds", 60))
     app.add_middleware(KeyPolicy, position=MiddlewarePosition.BEFORE_VALIDATION,
                        contract=spec, window=window, config=rate)

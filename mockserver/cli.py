@@ -64,13 +64,16 @@ def main(argv=None) -> int:
                        help="check every response against the spec (answers 500 if one breaks it)")
     serve.add_argument("--rate-limit-window", type=float, default=None, metavar="SECONDS",
                        help="rate-limit window instead of the spec's (e.g. 1 for fuzzing at full speed)")
+    serve.add_argument("--rate-limit", type=int, default=None, metavar="N",
+                       help="requests per window for every key, instead of the documented limits")
     args = parser.parse_args(argv)
 
     slugs = list(SLUGS) if args.slug == "all" else [args.slug]
     if len(slugs) > 1 and (args.port or args.fixtures):
         parser.error("--port and --fixtures apply to one API, not to 'all'")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings(validate_responses=args.validate_responses, rate_limit_window=args.rate_limit_window)
+    settings = Settings(validate_responses=args.validate_responses, rate_limit_window=args.rate_limit_window,
+                        rate_limits={"limit": args.rate_limit} if args.rate_limit else None)
     try:
         servers = _servers(slugs, args.host, args.port, args.fixtures, settings)
     except (OSError, LookupError, ValueError) as exc:

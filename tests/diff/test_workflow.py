@@ -181,7 +181,7 @@ def test_it_diffs_changed_specs_as_markdown_and_fails_on_breaking(workflow):
 def test_it_installs_lints_starts_the_mocks_and_keeps_the_reports(workflow):
     runs = [words for _, step in run_steps(workflow) for words in commands(step["run"])]
     assert ["make", "install"] in runs and ["make", "lint"] in runs
-    assert [".venv/bin/mockserver", "serve", "all"] in runs
+    assert any(cmd[:3] == [".venv/bin/mockserver", "serve", "all"] for cmd in runs)
     scripts = "\n".join(step["run"] for _, step in run_steps(workflow))
     assert "/__admin/health" in scripts and all(str(8000 + i) in scripts for i in range(1, 6))
     assert "seq 1 60" in scripts                          # the wait is bounded

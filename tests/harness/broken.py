@@ -272,4 +272,8 @@ BREAKAGES = [
              after=dangling_next_link, include=("listEvents",), phases=("fuzzing",)),
     Breakage("crashes on long text", "eventify", "not_a_server_error",
              after=server_error_on_long_text, include=("listEventsByPincode",), phases=("examples", "fuzzing")),
+    Breakage("sends the wrong error body", "amarevents", "error_body_matches_api",
+             after=plain_error_body, include=("getEvent",)),
+    Breakage("lets a user key act as an organizer", "amarevents", "key_permissions_enforced",
+             before=upgrade_user_key("ae_u_demo", "ae_o_demo"), include=("createEvent",), phases=("examples",)),
 ]

@@ -11,18 +11,20 @@ import pytest
 from contract_tests.cli import main as contract_test
 from contract_tests.context import Run, demo_credentials
 from contract_tests.runner import Options, execute
+from contract_tests.speclint import SLUGS
 from mockserver.app import Settings
 from mockserver.testing import running
 
 from .broken import BREAKAGES
 
-CONFORMING = ["namak", "ecoevents", "tickets", "eventify"]
+CONFORMING = list(SLUGS)
 DEPTH = int(os.environ.get("CONTRACT_MAX_EXAMPLES", 20))  # `make contract-full` runs 200
 
 
 @pytest.mark.parametrize("slug", CONFORMING)
 def test_mock_conforms_to_its_contract(slug):
-    with running(slug, settings=Settings(validate_responses=True)) as server:
+    # The documented limits (Amar: 300 a minute) would turn most of a run into 429s.
+    with running(slug, settings=Settings(validate_responses=True, rate_limits={"limit": 10**9})) as server:
         result = execute(Run(slug, server.base_url, demo_credentials(slug)), Options(max_examples=DEPTH, seed=11))
     assert result.cases > 50
     assert result.ok, result.summary() + "\n" + "\n".join(f.describe() for f in result.failures)
