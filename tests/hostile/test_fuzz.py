@@ -1,0 +1,32 @@
+"""A Schemathesis fuzzing run per API (2,000+ cases in CI; `make fuzz` runs 10,000+): no 5xx and
+no response that breaks its spec, with every rule of the contract suite on."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+
+from contract_tests.context import Run, demo_credentials
+from contract_tests.runner import Options, execute
+from contract_tests.spec import contract
+from contract_tests.speclint import SLUGS
+from mockserver.app import Settings
+from mockserver.testing import running
+
+CASES = int(os.environ.get("FUZZ_CASES", 2000))
+# Robustness, not rate limiting, is under test here: let every case through.
+UNLIMITED = {"limit": 10**12}
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_fuzzing_finds_nothing(slug):
+    # Hypothesis stops early on operations with little to vary: ask for twice the share
+    per_operation = math.ceil(2 * CASES / len(contract(slug).operations))
+    settings = Settings(validate_responses=True, rate_limits=UNLIMITED)
+    with running(slug, settings=settings) as server:
+        run = Run(slug, server.base_url, demo_credentials(slug))
+        result = execute(run, Options(max_examples=per_operation, seed=2026, phases=("fuzzing",)))
+    assert result.cases >= CASES
+    assert result.ok, result.summary() + "\n" + "\n".join(f.describe() for f in result.failures[:5])
