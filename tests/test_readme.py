@@ -1,0 +1,43 @@
+"""The README's tour works as printed: each curl line, run against the mocks, answers as the
+tour says (only the ports are swapped for the test's free ones)."""
+
+from __future__ import annotations
+
+import contextlib
+import pathlib
+import re
+import subprocess
+
+from contract_tests.spec import contract
+from contract_tests.speclint import SLUGS
+from mockserver.app import Settings
+from mockserver.testing import running
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+# what each curl of the tour answers, in order
+EXPECTED = [200, 201, 200, 401, 400, 201, 200, 403, 200, 200, 200, 200, 200, 200]
+
+
+def tour_commands() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    block = text.split("## A two-minute tour", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    joined = re.sub(r"\\\n\s*", " ", block)
+    return [line.strip() for line in joined.splitlines() if line.strip().startswith("curl")]
+
+
+def test_the_tour_has_the_commands_this_test_expects():
+    assert len(tour_commands()) == len(EXPECTED)
+
+
+def test_every_tour_command_answers_as_the_tour_says():
+    with contextlib.ExitStack() as stack:
+        ports = {}
+        for slug in SLUGS:
+            server = stack.enter_context(running(slug, settings=Settings(validate_responses=True)))
+            ports[str(contract(slug).default_port())] = str(server.port)
+        for command, expected in zip(tour_commands(), EXPECTED, strict=True):
+            command = re.sub(r"127\.0\.0\.1:(\d+)", lambda m: f"127.0.0.1:{ports[m.group(1)]}", command)
+            command = command.split(" #", 1)[0] + " -o /dev/null -w '%{http_code}'"
+            done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30)
+            assert done.returncode == 0, done.stderr
+            assert done.stdout.strip().endswith(str(expected)), f"{command}\n-> {done.stdout[-300:]}"
