@@ -7,7 +7,10 @@ One way to list, page, filter, sort, create, read, update and delete, for all fi
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
+
+from contract_tests.semantics import matches, sort_key
 
 from .contract import Operation
 from .errors import ApiError
@@ -97,71 +100,14 @@ def unique_conflicts(store: Store, name: str, schema: dict, record: dict) -> dic
     return taken
 
 
-# --- filters and sorting ----------------------------------------------------------------------
+# --- filters and sorting (what x-filter and x-sort mean is in contract_tests.semantics) -------------
 
-def _field(record: dict, path: str, store: Store | None = None):
-    value = record
-    for part in path.split("."):
-        if isinstance(value, str) and store is not None:
-            value = _dereference(store, value)
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
-
-
-def _dereference(store: Store, url: str):
-    """The record a resource URL points at (Tickets API relations are URLs)."""
-    parts = [p for p in url.rstrip("/").split("/") if p]
-    if len(parts) >= 2:
-        return store.get(parts[-2], parts[-1])
-    return None
-
-
-def _last_segment(value) -> str:
-    return str(value).rstrip("/").rsplit("/", 1)[-1]
-
-
-def _as_time(value):
-    if value is None:
-        return None
-    text = str(value)
-    try:
-        if len(text) == 10:
-            return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    except ValueError:
-        return None
-
-
-def matches(rule: dict, record: dict, value, store: Store | None = None) -> bool:
-    op = rule.get("op", "eq")
-    if rule.get("all") is not None and str(value) == str(rule["all"]):
-        return True
-    if op == "search":
-        needle = str(value).lower()
-        return any(needle in str(_field(record, f, store) or "").lower() for f in rule.get("fields", []))
-    if op == "date-within":
-        start, end = (_as_time(_field(record, f, store)) for f in rule["fields"][:2])
-        when = _as_time(value)
-        return None not in (start, end, when) and start <= when <= end
-    actual = _field(record, rule["field"], store)
-    if op == "eq":
-        if isinstance(actual, bool) or isinstance(value, bool):
-            return bool(actual) == (value if isinstance(value, bool) else str(value) in ("1", "true"))
-        return str(actual) == str(value)
-    if op == "ieq":
-        return str(actual).lower() == str(value).lower()
-    if op == "url-id":
-        return actual is not None and _last_segment(actual) == str(value)
-    if op == "any":
-        wanted = {v.strip().lower() for v in str(value).split(",") if v.strip()}
-        return bool(wanted & {str(v).lower() for v in (actual or [])})
-    if op in ("gte", "lte"):
-        left, right = _as_time(actual), _as_time(value)
-        if left is None or right is None:
-            return False
-        return left >= right if op == "gte" else left <= right
-    raise ValueError(f"unknown x-filter op {op}")
+def resolver(store: Store):
+    """Follows a resource URL to the record it names (Tickets API relations are URLs)."""
+    def resolve(url: str):
+        parts = [p for p in url.rstrip("/").split("/") if p]
+        return store.get(parts[-2], parts[-1]) if len(parts) >= 2 else None
+    return resolve
 
 
 def filter_rules(operation: Operation):
@@ -180,20 +126,16 @@ def apply_filters(operation: Operation, records: list[dict], params: dict, store
     for name, rule in filter_rules(operation):
         value = params.get(name)
         if value not in (None, ""):
-            records = [r for r in records if matches(rule, r, value, store)]
+            records = [r for r in records if matches(rule, r, value, resolver(store))]
     return records
 
 
-def _sort_key(value):
-    if value is None:
-        return (0, "")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (1, value)
-    when = _as_time(value) if isinstance(value, str) and value[:4].isdigit() else None
-    return (2, when.timestamp()) if when else (3, str(value).lower())
+def filtering(operation: Operation, params: dict) -> bool:
+    return any(params.get(name) not in (None, "") for name, _ in filter_rules(operation))
 
 
-def apply_sort(operation: Operation, records: list[dict], params: dict) -> list[dict]:
+def sort_order(operation: Operation, params: dict) -> tuple[str | None, str | None]:
+    """(field, asc|desc) the `x-sort` parameters ask for, defaults included."""
     by = order = None
     for param in operation.parameters:
         role = param.get("x-sort")
@@ -202,8 +144,13 @@ def apply_sort(operation: Operation, records: list[dict], params: dict) -> list[
             by = value
         elif role == "order":
             order = value
+    return by, order
+
+
+def apply_sort(operation: Operation, records: list[dict], params: dict) -> list[dict]:
+    by, order = sort_order(operation, params)
     if by:
-        records = sorted(records, key=lambda r: _sort_key(r.get(by)), reverse=(order == "desc"))
+        records = sorted(records, key=lambda r: sort_key(r.get(by)), reverse=(order == "desc"))
     return records
 
 
@@ -217,7 +164,7 @@ def page_of(operation: Operation, records: list[dict], params: dict, request_url
     items_at = paging.get("items", "$")
     headers = {}
     if style == "none":
-        page_items, meta = records, {}
+        page_items, meta = [public(r) for r in records], {}
     else:
         page = int(params.get(paging.get("page", "page")) or 1)
         size = int(params.get(paging.get("size", "limit")) or _default(operation, paging.get("size")))
@@ -227,7 +174,7 @@ def page_of(operation: Operation, records: list[dict], params: dict, request_url
             # DRF style: a page past the last is an error, not an empty page (page 1 always exists)
             raise ApiError(int(paging["out_of_range"]), f"Invalid page: page {page} is past the last "
                                                        f"page, {max(pages, 1)}", field=paging.get("page", "page"))
-        page_items = records[(page - 1) * size: page * size]
+        page_items = [public(r) for r in records[(page - 1) * size: page * size]]
         meta = {"page": page, "limit": size, "total": total, "pages": pages, "totalPages": pages,
                 "hasNext": page < pages, "hasPrev": page > 1}
         if style == "link" and page < pages and request_url is not None:
@@ -251,6 +198,26 @@ def _default(operation: Operation, name: str | None) -> int:
     return 20
 
 
+class TableView:
+    """A collection in insertion order, sliced without copying it whole."""
+
+    def __init__(self, store: Store, name: str):
+        self.store, self.table = store, store.table(name)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __iter__(self):
+        with self.store.lock:
+            return iter(list(self.table.values()))
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        size = len(self.table)
+        start, stop = min(window.start or 0, size), min(size if window.stop is None else window.stop, size)
+        with self.store.lock:
+            return list(itertools.islice(self.table.values(), start, stop))
+
+
 # --- the five actions ----------------------------------------------------------------------
 
 def path_key(operation: Operation, params: dict):
@@ -266,11 +233,13 @@ class Resources:
 
     def list(self, operation: Operation, params: dict, request=None, records=None):
         name = operation.resource["name"]
-        records = self.store.all(name) if records is None else records
-        records = apply_filters(operation, records, params, self.store)
-        records = apply_sort(operation, records, params)
-        body, headers = page_of(operation, [public(r) for r in records], params,
-                                getattr(request, "url", None))
+        if records is None and not filtering(operation, params) and not sort_order(operation, params)[0]:
+            records = TableView(self.store, name)  # a page costs its size, not the store's
+        else:
+            records = self.store.all(name) if records is None else records
+            records = apply_filters(operation, records, params, self.store)
+            records = apply_sort(operation, records, params)
+        body, headers = page_of(operation, records, params, getattr(request, "url", None))
         return body, 200, headers
 
     def create(self, operation: Operation, body: dict, extra: dict | None = None):

@@ -7,7 +7,6 @@ Validators are compiled once per schema, not once per request.
 
 from __future__ import annotations
 
-import functools
 import json
 import typing as t
 
@@ -25,15 +24,17 @@ from .errors import ApiError
 FORMAT_CHECKER = FormatChecker(formats=[*Draft4Validator.FORMAT_CHECKER.checkers, "date", "uuid"])
 
 
-@functools.lru_cache(maxsize=1024)
-def _compiled(schema_json: str, request: bool = True):
-    schema = json.loads(schema_json)
-    cls = Draft4RequestValidator if request else Draft4Validator
-    return cls(schema, format_checker=FORMAT_CHECKER)
+_VALIDATORS: dict[int, tuple[dict, Draft4RequestValidator]] = {}
 
 
 def compiled(schema: dict):
-    return _compiled(json.dumps(schema, sort_keys=True, default=str))
+    """One validator per schema object, built on first use. Connexion hands the validators the
+    same (resolved) schema objects on every request, so their identity is the cache key."""
+    hit = _VALIDATORS.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        hit = (schema, Draft4RequestValidator(schema, format_checker=FORMAT_CHECKER))
+        _VALIDATORS[id(schema)] = hit
+    return hit[1]
 
 
 def _field_of(error: ValidationError) -> tuple[str | None, dict]:
