@@ -68,10 +68,6 @@ class Contract:
                                       *(p for p in shared if (p["name"], p["in"]) not in own)]
             self.operations[op["operationId"]] = Operation(op["operationId"], method, path, resolved)
 
-    @property
-    def title(self) -> str:
-        return self.raw["info"]["title"]
-
     def ext(self, name, default=None):
         return self.raw.get(f"x-{name}", default)
 

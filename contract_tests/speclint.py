@@ -150,11 +150,6 @@ def _all_refs(node) -> Iterator[str]:
             yield from _all_refs(value)
 
 
-def error_statuses(spec: dict) -> set[str]:
-    """The statuses for which the API defines its own error body."""
-    return {s for s in spec.get("x-error-body", {}) if s != "default"} | {"400"}
-
-
 def lint(slug_or_path: str) -> list[str]:
     """Every problem found in one spec, as one line each."""
     try:

@@ -29,7 +29,8 @@ def _servers(slugs, host, port, fixtures, settings):
 def _credential_text(entry: dict) -> str:
     """A `credentials:` entry as a user types it: the header, or the body fields as JSON."""
     body = entry.get("body")
-    return entry.get("header") or (json.dumps(body) if isinstance(body, dict) else body) or ""
+    text = entry.get("header") or (json.dumps(body) if isinstance(body, dict) else body) or ""
+    return f"{entry['role']}: {text}" if entry.get("role") else text
 
 
 def banner(slugs, host, port, fixtures) -> str:
