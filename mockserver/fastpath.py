@@ -98,6 +98,13 @@ class _Route:
                            headers=answer.headers)(scope, receive, send)
 
 
+def _query_keys(spec_op, mock) -> bool:
+    """Whether the operation accepts an API key in the query (Connexion's security reads those from
+    a request without a URI parser; left to it)."""
+    return any(mock.contract.security_scheme(name).get("in") == "query"
+               for requirement in spec_op.spec.get("security") or [] for name in requirement)
+
+
 def _same(name):
     return name
 
@@ -122,7 +129,7 @@ class FastPath:
         for spec_op in mock.contract.operations.values():
             if spec_op.method.lower() != "get" or spec_op.spec.get("requestBody"):
                 continue
-            if not all(_IDENTIFIER.match(p["name"]) for p in spec_op.parameters):
+            if not all(_IDENTIFIER.match(p["name"]) for p in spec_op.parameters) or _query_keys(spec_op, mock):
                 continue
             op = spec.operation_cls.from_spec(spec, path=spec_op.path, method="get", resolver=resolver,
                                               uri_parser_class=OpenAPIURIParser)
