@@ -25,9 +25,10 @@ _BODY_LIMIT = 4096
 
 
 class ControlSurface:
-    def __init__(self, api, mock):
+    def __init__(self, api, mock, fast=None):
         self.api = api
         self.mock = mock
+        self.fast = fast  # fastpath.FastPath, or None: Connexion serves every request
         self.journal: collections.deque = collections.deque(maxlen=mock.settings.journal_size)
         self._slashed = [re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", op.path) + "$")
                          for op in mock.contract.operations.values() if op.path.endswith("/")]
@@ -77,8 +78,12 @@ class ControlSurface:
                 entry["response_body"] += message.get("body", b"")[:_BODY_LIMIT]
             await send(message)
 
+        fast = self.fast.route(scope) if self.fast is not None else None
         try:
-            await self.api(scope, receive_logged, send_logged)
+            if fast is not None:
+                await self.fast.serve(fast, scope, receive_logged, send_logged)
+            else:
+                await self.api(scope, receive_logged, send_logged)
         finally:
             self.journal.append(entry)
 

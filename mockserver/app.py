@@ -28,6 +28,7 @@ from .admin import ControlSurface
 from .auth import security_map
 from .contract import Contract, Operation, contract
 from .errors import ApiError
+from .fastpath import FastPath
 from .ratelimit import KeyPolicy, SlidingWindow
 from .resources import Resources
 from .store import Store
@@ -52,6 +53,7 @@ class Settings:
     rate_limit_window: float | None = None      # seconds; None: as the spec says
     rate_limits: dict | None = None              # {"limit": N} (every key) or {"limits_by_key_type": {...}}
     journal_size: int = 500
+    fast_path: bool = True                      # plain GETs skip Connexion's per-request stack
 
 
 @dataclasses.dataclass
@@ -88,21 +90,33 @@ class Mock:
     def authenticate(self, scheme: dict, credential: str):
         return self.behaviour.authenticate(self.store, scheme, credential)
 
-    def handler(self, operation_id: str):
+    def answerer(self, operation_id: str):
+        """The operation's behaviour: `answer(params, body, principal, request, rate_headers)` ->
+        (body, status, headers). The Connexion handler and the fast path both call it."""
         operation = self.contract.operations[operation_id]
         custom = getattr(self.behaviour, operation_id, None)
         if custom is None and not operation.resource:
             raise LookupError(f"{self.contract.slug}: no behaviour for {operation_id}")
 
-        async def handle(**kwargs):
-            from connexion import request
-
-            call = Call(operation=operation, params=_params(operation, kwargs), body=kwargs.get("body"),
-                        principal=kwargs.get("token_info"), request=request, mock=self)
+        def answer(params: dict, body, principal, request, rate_headers):
+            call = Call(operation=operation, params=params, body=body, principal=principal, request=request,
+                        mock=self)
             if operation.ext("body-auth"):
                 call.principal = self.behaviour.authenticate_body(self.store, call.body or {})
             result = custom(call) if custom is not None else generic(call)
-            return with_headers(result, kwargs.get("rate_headers"))
+            return with_headers(result, rate_headers)
+
+        return answer
+
+    def handler(self, operation_id: str):
+        operation = self.contract.operations[operation_id]
+        answer = self.answerer(operation_id)
+
+        async def handle(**kwargs):
+            from connexion import request
+
+            return answer(_params(operation, kwargs), kwargs.get("body"), kwargs.get("token_info"), request,
+                          kwargs.get("rate_headers"))
 
         handle.__name__ = operation_id
         return handle
@@ -212,7 +226,8 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
     app.add_middleware(KeyPolicy, position=MiddlewarePosition.BEFORE_VALIDATION,
                        contract=spec, window=window, config=rate)
     mock.rate_window = window
-    return ControlSurface(app, mock)
+    fast = FastPath(mock, KeyPolicy(None, contract=spec, window=window, config=rate)) if settings.fast_path else None
+    return ControlSurface(app, mock, fast)
 
 
 def _validators():

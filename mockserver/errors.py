@@ -82,13 +82,11 @@ def _operation_id(request) -> str | None:
     return request.scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
 
 
-def install(app, contract: Contract) -> None:
-    """Register error handlers that answer every failure in the API's own body."""
-
-    async def on_api_error(request, exc: ApiError):
-        return render(contract, exc, _operation_id(request))
-
-    async def on_http_error(request, exc: HTTPException):
+def as_api_error(contract: Contract, request, exc: Exception) -> ApiError:
+    """Any failure as the ApiError the API answers with (`request`: method, url and scope)."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, HTTPException):  # Connexion's ProblemExceptions are HTTPExceptions
         status = exc.status_code
         detail = str(exc.detail or "")
         if status == 415:
@@ -101,17 +99,23 @@ def install(app, contract: Contract) -> None:
             detail = f"Method {request.method} not allowed on {request.url.path}"
             headers["Allow"] = ", ".join(contract.methods_at(request.url.path))
         detail = _REWORDED.get(detail, detail)
-        return render(contract, ApiError(status, detail, headers=headers), _operation_id(request))
+        return ApiError(status, detail, headers=headers)
+    if isinstance(exc, UnicodeDecodeError):
+        return ApiError(400, "Request body is not valid UTF-8")
+    log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
+    return ApiError(500, "Internal server error")
 
-    async def on_bad_utf8(request, exc):
-        return render(contract, ApiError(400, "Request body is not valid UTF-8"), _operation_id(request))
 
-    async def on_crash(request, exc):
-        log.error("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
-        return render(contract, ApiError(500, "Internal server error"), _operation_id(request))
+def error_response(contract: Contract, request, exc: Exception) -> ConnexionResponse:
+    """The response to any failure, in the API's own body (the Connexion and fast paths share it)."""
+    return render(contract, as_api_error(contract, request, exc), _operation_id(request))
 
-    app.add_error_handler(ApiError, on_api_error)
-    for cls in (ProblemException, HTTPException):
-        app.add_error_handler(cls, on_http_error)
-    app.add_error_handler(UnicodeDecodeError, on_bad_utf8)
-    app.add_error_handler(Exception, on_crash)
+
+def install(app, contract: Contract) -> None:
+    """Register error handlers that answer every failure in the API's own body."""
+
+    async def on_error(request, exc: Exception):
+        return error_response(contract, request, exc)
+
+    for cls in (ApiError, ProblemException, HTTPException, UnicodeDecodeError, Exception):
+        app.add_error_handler(cls, on_error)

@@ -78,13 +78,19 @@ class KeyPolicy:
         if principal is None:
             await self.app(scope, receive, send)
             return
+        await self.guard(principal, operation_id, extensions["connexion_context"],
+                         lambda: self.app(scope, receive, send))
+
+    async def guard(self, principal: dict, operation_id: str | None, context: dict, proceed):
+        """Count the request, check `x-access`, then `await proceed()`; every error raised from
+        here on carries the rate-limit headers (the Connexion path and the fast path share this)."""
         headers = self._count(principal)
         # the handler adds these to its answer (so response validation sees them); errors
         # raised below carry them out to the error renderer
-        extensions["connexion_context"]["rate_headers"] = headers
+        context["rate_headers"] = headers
         try:
             check_access(self.contract, operation_id, principal)
-            await self.app(scope, receive, send)
+            await proceed()
         except ApiError as exc:
             exc.headers = {**headers, **exc.headers}
             raise
