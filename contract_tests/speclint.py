@@ -28,7 +28,8 @@ def spec_path(slug_or_path: str) -> pathlib.Path:
 
 def load_spec(slug_or_path: str) -> dict:
     with open(spec_path(slug_or_path), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        # libyaml's loader where PyYAML has it: the largest spec parses in a tenth of the time
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
 
 
 def resolve(spec: dict, node):

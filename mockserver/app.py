@@ -7,6 +7,7 @@ validated request and call the generic resource actions or the API's own behavio
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import importlib
@@ -204,7 +205,7 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
 
     app = connexion.AsyncApp(__name__, specification_dir=str(spec.path.parent))
     app.add_api(
-        spec.path.name,
+        copy.deepcopy(spec.raw),  # already parsed: Connexion need not read the YAML again
         base_path="",
         resolver=Resolver(mock.handler),
         validate_responses=settings.validate_responses,

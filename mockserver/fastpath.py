@@ -33,7 +33,7 @@ from connexion.middleware.response_validation import ResponseValidationOperation
 from connexion.middleware.security import SecurityOperation
 from connexion.resolver import Resolver
 from connexion.security import SecurityHandlerFactory
-from connexion.spec import Specification
+from connexion.spec import OpenAPISpecification
 from connexion.uri_parsing import OpenAPIURIParser
 from starlette.responses import Response
 
@@ -105,6 +105,24 @@ def _query_keys(spec_op, mock) -> bool:
                for requirement in spec_op.spec.get("security") or [] for name in requirement)
 
 
+class _Validated(OpenAPISpecification):
+    """The spec as Connexion reads it, less a second validation (add_api validated it; the
+    validator is most of a cold start)."""
+
+    @classmethod
+    def _validate_spec(cls, spec):
+        return None
+
+
+def _string_keys(node):
+    """YAML may key responses by integers; Connexion's reader keys them by strings."""
+    if isinstance(node, dict):
+        return {str(k): _string_keys(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_string_keys(v) for v in node]
+    return node
+
+
 def _same(name):
     return name
 
@@ -122,7 +140,7 @@ class FastPath:
         self.policy = policy
         self.responses = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=Jsonifier())
         self.security_factory = SecurityHandlerFactory(security_map(mock.authenticate))
-        spec = Specification.load(str(mock.contract.path))
+        spec = _Validated(_string_keys(mock.contract.raw))
         resolver = Resolver(mock.handler)
         # routes by their number of segments: a path is matched against its peers only
         self._routes: dict[int, list[tuple[re.Pattern, _Route]]] = {}
