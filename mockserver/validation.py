@@ -107,14 +107,23 @@ class BodyValidator(JSONRequestBodyValidator):
             raise ApiError(400, "Request body nested too deeply") from None
 
 
+# where each kind of parameter is read from; a location is only read when the operation has one
+_SOURCES = {
+    "path": lambda request: (lambda name: request.path_params.get(name.replace("-", "_"))),
+    "query": lambda request: request.query_params.get,
+    "header": lambda request: request.headers.get,
+    "cookie": lambda request: request.cookies.get,
+}
+
+
 class ParamsValidator(ParameterValidator):
     def validate_request(self, request):
-        for location, getter in (("path", lambda n: request.path_params.get(n.replace("-", "_"))),
-                                 ("query", request.query_params.get),
-                                 ("header", request.headers.get),
-                                 ("cookie", request.cookies.get)):
-            for param in self.parameters.get(location, []):
-                self._check(location, param, getter(param["name"]))
+        for location, source in _SOURCES.items():
+            params = self.parameters.get(location)
+            if params:
+                value_of = source(request)
+                for param in params:
+                    self._check(location, param, value_of(param["name"]))
 
     def _check(self, location, param, value):
         name = param["name"]
