@@ -28,6 +28,7 @@ from . import errors
 from .admin import ControlSurface
 from .auth import security_map
 from .contract import Contract, Operation, contract
+from .encoding import JSONIFIER
 from .errors import ApiError
 from .fastpath import FastPath
 from .ratelimit import KeyPolicy, SlidingWindow
@@ -203,7 +204,7 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
     mock = Mock(slug, fixtures, settings)
     spec = mock.contract
 
-    app = connexion.AsyncApp(__name__, specification_dir=str(spec.path.parent))
+    app = connexion.AsyncApp(__name__, specification_dir=str(spec.path.parent), jsonifier=JSONIFIER)
     app.add_api(
         copy.deepcopy(spec.raw),  # already parsed: Connexion need not read the YAML again
         base_path="",

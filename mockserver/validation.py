@@ -133,6 +133,26 @@ class ParamsValidator(ParameterValidator):
                 message = (schema.get("x-messages") or {}).get("required") or f"{name} is required"
                 raise ApiError(400, message, field=name)
             return
+        # a parameter's verdict depends on its definition and value alone: a value seen before
+        # (the same page, filter or id asked again) is not validated again
+        key = (id(param), location, type(value), value) if isinstance(value, str | int | float | bool) else None
+        seen = _VERDICTS.get(key) if key is not None else None
+        if seen is not None and seen[0] is param:
+            if seen[1] is not None:
+                raise ApiError(400, seen[1], field=name)
+            return
+        try:
+            self._judge(location, param, value)
+        except ApiError as exc:
+            if key is not None:
+                _remember(key, param, exc.message)
+            raise
+        if key is not None:
+            _remember(key, param, None)
+
+    def _judge(self, location, param, value):
+        name = param["name"]
+        schema = param.get("schema", {})
         if is_nullable(param) and is_null(value):
             return
         try:
@@ -147,6 +167,16 @@ class ParamsValidator(ParameterValidator):
             message = own.replace("{value}", str(value)) if own else \
                 f"{location} parameter {name}: {error.message}"
             raise ApiError(400, message, field=name)
+
+
+_VERDICTS: dict[tuple, tuple[dict, str | None]] = {}
+_VERDICTS_KEPT = 50_000
+
+
+def _remember(key: tuple, param: dict, message: str | None) -> None:
+    if len(_VERDICTS) >= _VERDICTS_KEPT:
+        _VERDICTS.clear()
+    _VERDICTS[key] = (param, message)
 
 
 def _coerce(schema: dict, value):

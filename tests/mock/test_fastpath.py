@@ -1,18 +1,28 @@
-"""The fast path for plain GETs answers exactly as the Connexion path does.
+"""The fast path answers exactly as the Connexion path does.
 
 Each API is served twice in process, fast path on and off, with response validation on; the
-same requests go to both, in the same order, and must get the same status, body and headers.
+same requests (reads, and writes with JSON bodies: good, bad, malformed, of other content
+types) go to both, in the same order, and must get the same status, body and headers. Random
+ids and tokens come from one seeded source per server, so both servers draw the same ones.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import random
+import secrets
+import uuid
 
 import httpx
 import pytest
 
+from contract_tests.spec import contract
+from mockserver import resources
+from mockserver.apis import amarevents
 from mockserver.app import Settings, create_app
 
+JSON = {"Content-Type": "application/json"}
 NAMAK = {"Authorization": "Bearer YOUR_API_KEY"}
 ECO = {"Authorization": "Bearer YOUR_API_KEY"}
 TICKETS = {"Authorization": "Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}
@@ -83,42 +93,115 @@ REQUESTS = {
     ],
     "eventify": [
         ("/api/events/event-details/", {}, False),             # a POST operation: Connexion's 405
+        ("POST", "/api/events/event-details/", JSON, json.dumps({"token": "nope", "username": "john_doe",
+                                                                 "event_id": 1}), True),  # the 401 body
     ],
 }
+
+
+# the id each API's `{id}` paths are filled with in the sweep below
+SWEEP_IDS = {"namak": "evt_123", "ecoevents": "evt_1a2b3c4d5e6f", "amarevents": "10", "tickets": "x",
+             "eventify": "x"}
+SWEEP_HEADERS = {"namak": NAMAK, "ecoevents": ECO, "amarevents": ADMIN, "tickets": TICKETS, "eventify": {}}
+def _example(op) -> object:
+    media = op.spec["requestBody"]["content"]["application/json"]
+    if "example" in media:
+        return media["example"]
+    if media.get("examples"):
+        return next(iter(media["examples"].values()))["value"]
+    return media.get("schema", {}).get("example", {})
+
+
+def _sweep(slug: str) -> list[tuple]:
+    """Every operation that takes a body, with its documented example and with bodies it must
+    refuse; then every operation without one. Revoking operations go last."""
+    spec = contract(slug)
+    headers = SWEEP_HEADERS[slug]
+    first, last = [], []
+    for op in spec.operations.values():
+        path = op.path.replace("{id}", SWEEP_IDS[slug])
+        queue = last if op.ext("revokes-credential") or op.method.lower() == "delete" else first
+        method = op.method.upper()
+        if not op.spec.get("requestBody"):
+            if method != "GET":
+                queue.append((method, path, headers, None, True))
+            continue
+        example = _example(op)
+        wrong = {name: [] for name in (example or {})} if isinstance(example, dict) else {"x": 1}
+        for body, sent, fast in [
+            (example, JSON, True),
+            (wrong, JSON, True),                                   # every field of the wrong type
+            ({}, JSON, True),
+            ([1, 2], JSON, True),
+            ("{not json", JSON, True),                             # malformed: sent as it is
+            ('{"a": ' * 300 + "1" + "}" * 300, JSON, True),       # nested deeper than validation goes
+            (example, {"Content-Type": "application/json; charset=utf-8"}, True),
+            (example, {"Content-Type": "text/plain"}, False),      # Connexion's 415, said as a 400
+            (example, {}, False),                                  # no Content-Type
+        ]:
+            content = body if isinstance(body, str) else json.dumps(body)
+            queue.append((method, path, {**headers, **sent}, content, fast))
+    return first + last
+
+
+def _seeded(seed: int):
+    """Ids and tokens from one seeded source: the same draws for both servers."""
+    draw = random.Random(seed)
+    secrets.choice = draw.choice
+    secrets.token_hex = lambda n=32: draw.randbytes(n).hex()
+    secrets.token_urlsafe = lambda n=32: draw.randbytes(n).hex()
+    uuid.uuid4 = lambda: uuid.UUID(int=draw.getrandbits(128), version=4)
+
+
+@pytest.fixture(autouse=True)
+def _deterministic(monkeypatch):
+    for name in ("choice", "token_hex", "token_urlsafe"):
+        monkeypatch.setattr(secrets, name, getattr(secrets, name))
+    monkeypatch.setattr(uuid, "uuid4", uuid.uuid4)
+    for module in (resources, amarevents):  # timestamps to the second would differ across a tick
+        monkeypatch.setattr(module, "now_iso", lambda: "2026-01-01T00:00:00Z")
 
 
 async def _answers(slug: str, settings_for, requests):
     """[(fast answers), (Connexion answers)] for the same requests, sent in order."""
     out = []
     for fast in (True, False):
+        _seeded(7)
         app = create_app(slug, settings=settings_for(fast))
         if app.mock.rate_window is not None:  # the same clock for both servers
             app.mock.rate_window.clock = app.mock.rate_window.wallclock = lambda: 1_000_000.0
         seen = []
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://mock") as http:
-            for path, headers, served_fast in requests:
+            for request in requests:
+                method, path, headers, content, served_fast = (request if len(request) == 5
+                                                               else ("GET", request[0], request[1], None, request[2]))
                 if fast:
-                    scope = _scope(path, headers)
-                    assert (app.fast.route(scope) is not None) == served_fast, path
-                response = await http.get(path, headers=headers)
+                    scope = _scope(method, path, headers, content)
+                    assert (app.fast.route(scope) is not None) == served_fast, (method, path, headers)
+                response = await http.request(method, path, headers=headers, content=content)
                 kept = sorted((k, v) for k, v in response.headers.items() if k not in ("date", "server"))
-                seen.append((path, response.status_code, response.content, kept))
+                seen.append((method, path, content, response.status_code, response.content, kept))
         out.append(seen)
     return out
 
 
-def _scope(path: str, headers: dict) -> dict:
+def _scope(method: str, path: str, headers: dict, content) -> dict:
     raw_path, _, query = path.partition("?")
-    return {"type": "http", "method": "GET", "path": raw_path, "query_string": query.encode(), "root_path": "",
-            "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
+    sent = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    if content is not None:
+        sent.append((b"content-length", str(len(content.encode())).encode()))
+    return {"type": "http", "method": method, "path": raw_path, "query_string": query.encode(), "root_path": "",
+            "headers": sent}
 
 
 @pytest.mark.parametrize("slug", sorted(REQUESTS))
 def test_fast_path_answers_as_connexion_does(slug):
-    fast, slow = asyncio.run(_answers(slug, lambda on: Settings(validate_responses=True, fast_path=on),
-                                      REQUESTS[slug]))
+    requests = REQUESTS[slug] + _sweep(slug)
+    fast, slow = asyncio.run(_answers(slug, lambda on: Settings(validate_responses=True, fast_path=on), requests))
     for a, b in zip(fast, slow, strict=True):
         assert a == b
+    statuses = {answer[3] for answer in fast}
+    assert any(200 <= s < 300 for s in statuses) and 400 in statuses, statuses  # the sweep reached both
 
 
 @pytest.mark.parametrize("slug, headers, path", [
@@ -129,7 +212,7 @@ def test_rate_limited_answers_match(slug, headers, path):
     requests = [(path, headers, True)] * 4 + [(path + "?other=1", headers, True)]
     fast, slow = asyncio.run(_answers(slug, lambda on: Settings(validate_responses=True, fast_path=on,
                                                                 rate_limits={"limit": 2}), requests))
-    assert [a[1] for a in fast] == [200, 200, 429, 429, 429]
+    assert [a[3] for a in fast] == [200, 200, 429, 429, 429]
     assert fast == slow
 
 
@@ -146,5 +229,5 @@ def test_non_conforming_response_is_a_500_either_way(monkeypatch):
     monkeypatch.setattr(resources.Resources, "read", broken)
     fast, slow = asyncio.run(_answers("namak", lambda on: Settings(validate_responses=True, fast_path=on),
                                       [("/v1/events/evt_123", NAMAK, True)]))
-    assert fast[0][1] == 500
+    assert fast[0][3] == 500
     assert fast == slow
