@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import pathlib
@@ -95,14 +96,26 @@ class Server:
 
 # --- load generators --------------------------------------------------------------------------
 
+# where each load run starts numbering the bodies it makes unique (a warm-up and the run after
+# it against the same server must not send the same email twice)
+_FRESH = itertools.count(0, 10_000_000)
+
+
 def wrk(url: str, seconds: float, method="GET", headers=None, body=None, connections=16) -> dict:
     script = None
     lua = [f'wrk.method = "{method}"']
     for name, value in (headers or {}).items():
         lua.append(f'wrk.headers["{name}"] = "{value}"')
     if body is not None:
-        lua.append(f"wrk.body = {json.dumps(json.dumps(body))}")
         lua.append('wrk.headers["Content-Type"] = "application/json"')
+        text = json.dumps(body)
+        if "{n}" in text:  # a new body per request (one wrk thread: one counter, never reused)
+            lua += [f"template = {json.dumps(text)}", f"counter = {next(_FRESH)}", "request = function()",
+                    "  counter = counter + 1",
+                    '  return wrk.format(nil, nil, nil, (string.gsub(template, "{n}", tostring(counter))))',
+                    "end"]
+        else:
+            lua.append(f"wrk.body = {json.dumps(text)}")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write("\n".join(lua) + "\n")
         script = fh.name
@@ -124,12 +137,16 @@ def python_load(url: str, seconds: float, method="GET", headers=None, body=None,
     import httpx
 
     latencies, errors = [], 0
+    template = json.dumps(body) if body is not None else None
+    numbers = itertools.count(next(_FRESH))
+    headers = {**(headers or {}), **({"Content-Type": "application/json"} if body is not None else {})}
 
     async def worker(client, stop):
         nonlocal errors
         while time.perf_counter() < stop:
+            content = template.replace("{n}", str(next(numbers))) if template is not None else None
             t = time.perf_counter()
-            r = await client.request(method, url, headers=headers, json=body)
+            r = await client.request(method, url, headers=headers, content=content)
             latencies.append(time.perf_counter() - t)
             errors += r.status_code >= 400
 
@@ -162,7 +179,7 @@ def measure(base: str, slug: str, what: str, seconds: float) -> dict | None:
         return load(f"{base}{work.list_path}?{work.list_query}", seconds, "GET", work.headers)
     if what == "create" and work.create_body is not None:
         headers = {**work.headers, **(work.create_headers or {})}
-        return load(base + work.list_path, seconds, "POST", headers, work.create_body)
+        return load(base + (work.create_path or work.list_path), seconds, "POST", headers, work.create_body)
     return None
 
 
@@ -173,6 +190,7 @@ def throughput(apis, seconds) -> list[dict]:
     for slug in apis:
         for what in ("read", "list", "create"):
             if what == "create" and WORKLOADS[slug].create_body is None:
+                print(f"  {slug:11} {what:7} none: the API documents no operation that creates", flush=True)
                 continue
             figures = {}
             for kind in ("ceiling", "mock"):
@@ -187,7 +205,9 @@ def throughput(apis, seconds) -> list[dict]:
                          "ratio": round(ratio, 3)})
             print(f"  {slug:11} {what:7} mock {figures['mock']['rps']:8.0f} req/s "
                   f"(p50 {figures['mock']['p50_ms']:.2f} ms, p99 {figures['mock']['p99_ms']:.2f} ms)  "
-                  f"ceiling {figures['ceiling']['rps']:8.0f} req/s  ratio {ratio:.2f}", flush=True)
+                  f"ceiling {figures['ceiling']['rps']:8.0f} req/s  ratio {ratio:.2f}"
+                  + "".join(f"  WARNING: {figures[k]['errors']} {k} answers not 2xx" for k in figures
+                            if figures[k]["errors"]), flush=True)
     return rows
 
 

@@ -64,7 +64,7 @@ def ceiling_app(slug: str, records: int | None):
     methods = ["POST"] if work.post_reads else ["GET"]
     routes = [Route(work.read_route, read, methods=methods), Route(work.list_path, listing, methods=methods)]
     if work.create_body is not None:
-        routes.append(Route(work.list_path, create, methods=["POST"]))
+        routes.append(Route(work.create_path or work.list_path, create, methods=["POST"]))
     return Starlette(routes=routes)
 
 

@@ -18,8 +18,9 @@ class Workload:
     filter_field: str
     size_param: str
     headers: dict
-    create_body: dict | None = None    # None: the API creates nothing (or only through a body-auth POST)
+    create_body: dict | None = None    # None: the API creates nothing; "{n}" in a value: a number per request
     create_headers: dict | None = None
+    create_path: str | None = None     # None: the list path
     int_ids: bool = False
     post_reads: bool = False           # Eventify reads with POST bodies
     read_body: dict | None = None
@@ -51,7 +52,10 @@ WORKLOADS = {
     "eventify": Workload(
         "events", "/api/events/event-details/", "/api/events/event-details/", "/api/events/pincode-events/",
         "", "pincode", "pincode", "limit", {}, int_ids=True, post_reads=True,
-        read_body={**EVENTIFY_AUTH, "event_id": 1}, list_body={**EVENTIFY_AUTH, "pincode": "560001"}),
+        read_body={**EVENTIFY_AUTH, "event_id": 1}, list_body={**EVENTIFY_AUTH, "pincode": "560001"},
+        # its one create: registering a user, whose email and phone number must be new each time
+        create_path="/api/user/register/",
+        create_body={"email": "bench{n}@example.com", "phone_number": "+1555{n}", "password": "benchpass123"}),
 }
 
 

@@ -55,7 +55,7 @@ class Settings:
     rate_limit_window: float | None = None      # seconds; None: as the spec says
     rate_limits: dict | None = None              # {"limit": N} (every key) or {"limits_by_key_type": {...}}
     journal_size: int = 500
-    fast_path: bool = True                      # plain GETs skip Connexion's per-request stack
+    fast_path: bool = True                      # requests skip Connexion's per-request stack (fastpath.py)
 
 
 @dataclasses.dataclass

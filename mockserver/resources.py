@@ -10,7 +10,7 @@ import datetime as dt
 import itertools
 import math
 
-from contract_tests.semantics import matches, sort_key
+from contract_tests.semantics import matcher, sort_key
 
 from .contract import Operation
 from .errors import ApiError
@@ -126,7 +126,8 @@ def apply_filters(operation: Operation, records: list[dict], params: dict, store
     for name, rule in filter_rules(operation):
         value = params.get(name)
         if value not in (None, ""):
-            records = [r for r in records if matches(rule, r, value, resolver(store))]
+            keep = matcher(rule, value, resolver(store))
+            records = [r for r in records if keep(r)]
     return records
 
 

@@ -75,6 +75,12 @@ class Store:
     def find(self, name: str, **fields):
         """The first record whose fields equal the given values, or None."""
         with self.lock:
+            if len(fields) == 1:  # the usual lookup (a token, an email): one comparison a record
+                ((key, value),) = fields.items()
+                for record in self.table(name).values():
+                    if record.get(key) == value:
+                        return record
+                return None
             for record in self.table(name).values():
                 if all(record.get(k) == v for k, v in fields.items()):
                     return record
