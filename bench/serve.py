@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import json
 
 import uvicorn
@@ -76,6 +77,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=None)
     args = parser.parse_args()
     app = (mock_app if args.kind == "mock" else ceiling_app)(args.slug, args.records)
+    gc.freeze()  # as `mockserver serve` does once its apps are built
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, lifespan="on")
 
 

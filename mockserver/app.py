@@ -87,7 +87,6 @@ class Mock:
         self.behaviour = importlib.import_module(f"mockserver.apis.{slug}")
         self.store = Store(fixtures.get("collections", {}), id_styles=id_styles(self.contract))
         self.resources = Resources(self.store)
-        self.fixtures = fixtures
 
     def authenticate(self, scheme: dict, credential: str):
         return self.behaviour.authenticate(self.store, scheme, credential)

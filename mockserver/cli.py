@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -80,6 +81,9 @@ def main(argv=None) -> int:
     except (OSError, LookupError, ValueError) as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
+    # the apps, specs and fixtures live as long as the process: out of the collector's way, or every
+    # full collection scans them all again (a create's p99 under load: 27 ms with, 5 ms without)
+    gc.freeze()
     print(banner(slugs, args.host, args.port, args.fixtures), flush=True)
     try:
         asyncio.run(_serve(servers))
