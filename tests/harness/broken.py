@@ -176,6 +176,14 @@ def drop_headers(*names: str):
     return after
 
 
+def fixed_header(name: str, value: str):
+    lowered = name.lower().encode()
+
+    def after(ex: Exchange, mock):
+        ex.response_headers = [(k, value.encode() if k.lower() == lowered else v) for k, v in ex.response_headers]
+    return after
+
+
 def inflate_total(items: str, meta: str):
     def after(ex: Exchange, mock):
         body = ex.json()
@@ -261,6 +269,8 @@ BREAKAGES = [
     Breakage("drops the rate-limit headers", "namak", "rate_limit_headers",
              after=drop_headers("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"),
              include=("listEvents",), phases=("fuzzing",)),
+    Breakage("never counts down the requests left", "amarevents", "rate_limit_headers",
+             after=fixed_header("X-RateLimit-Remaining", "250"), include=("getAdminStats",), phases=("fuzzing",)),
     Breakage("reports a wrong total", "ecoevents", "page_metadata_consistent",
              after=inflate_total("events", "pagination"), include=("listEvents",), phases=("fuzzing",)),
     Breakage("accepts invalid input", "namak", "negative_data_rejection",
