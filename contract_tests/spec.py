@@ -101,6 +101,14 @@ class Contract:
                 return [op.method for op in self.operations.values() if op.path == path]
         return []
 
+    def operation_at(self, method: str, url_path: str) -> Operation | None:
+        """The operation serving `method` on the path that `url_path` matches, if any."""
+        for pattern, path in self._path_patterns:
+            if pattern.match(url_path):
+                return next((op for op in self.operations.values()
+                             if op.path == path and op.method.upper() == method.upper()), None)
+        return None
+
     def security_scheme(self, name: str) -> dict:
         return resolve(self.raw, self.raw["components"]["securitySchemes"][name])
 
