@@ -86,10 +86,10 @@ def authenticate(store, scheme, credential):
             kind = account_type(user)
             return {"sub": user["id"], "key_type": kind, "permissions": list(key_types()[kind]["permissions"]),
                     "rate_key": f"session:{credential}", "via": "session"}
-        key = next((k for k in store.all("keys") if k.get("_key") == credential), None)
+        key = store.find("keys", _key=credential)
         if key is None or not key_works(key) or store.get("users", key["user_id"]) is None:
             return None
-        key["last_used_at"] = now_iso()
+        store.update("keys", key["id"], {"last_used_at": now_iso()})
         return {"sub": key["user_id"], "key_type": key["key_type"], "permissions": list(key["permissions"]),
                 "rate_key": rate_key(key), "key_id": key["id"], "via": "key"}
 
@@ -370,7 +370,7 @@ def getEvent(call):
 def updateEvent(call):
     with call.store.lock:
         event = managed_event(call, path_id(call))
-        event.update(declared(call.operation.body_schema(), call.body))
+        event = call.store.update("events", event["id"], declared(call.operation.body_schema(), call.body))
     return answer(call, public(event))
 
 
@@ -426,7 +426,7 @@ def updateOrganization(call):
         if not is_admin(call):
             for name in ADMIN_ONLY_ORGANIZATION_FIELDS:
                 changes.pop(name, None)
-        organization.update(changes)
+        organization = call.store.update("organizations", organization["id"], changes)
     return answer(call, public(organization))
 
 
@@ -481,7 +481,7 @@ def updateTicket(call):
             ticket_type = type_of_event(store, after["ticket_type_id"], ticket["event_id"])
             if after["status"] in HOLDS_PLACE:
                 ensure_place(store, ticket_type, ignore=ticket["id"])
-        ticket.update(changes)
+        ticket = store.update("tickets", ticket["id"], changes)
     return answer(call, public(ticket))
 
 
@@ -523,7 +523,8 @@ def managed_ticket_type(call) -> dict:
 def updateTicketType(call):
     with call.store.lock:
         ticket_type = managed_ticket_type(call)
-        ticket_type.update(declared(call.operation.body_schema(), call.body))
+        ticket_type = call.store.update("ticket_types", ticket_type["id"],
+                                        declared(call.operation.body_schema(), call.body))
     return answer(call, ticket_type_view(call.store, ticket_type))
 
 
@@ -538,7 +539,7 @@ def deleteTicketType(call):
                                 f"be deleted", field="id")
         store.delete("ticket_types", ticket_type["id"])
         for ticket in tickets:
-            ticket["ticket_type_id"] = None
+            store.update("tickets", ticket["id"], {"ticket_type_id": None})
     return deleted(call.operation, "ticket_types", ticket_type["id"])
 
 
@@ -565,7 +566,7 @@ def set_donation_status(call):
         donation = lookup(call.store, "donations", path_id(call))
         require_organization(call, donation["organization_id"], f"Donation {donation['id']}")
         status = call.body["status"]
-        donation["status"] = DONATION_STORED_AS.get(status, status)
+        donation = call.store.update("donations", donation["id"], {"status": DONATION_STORED_AS.get(status, status)})
     return answer(call, public(donation))
 
 
@@ -593,7 +594,7 @@ def updateMe(call):
                 raise ApiError(403, "current_password is incorrect", field="current_password")
             changes["_password"] = password
         ensure_unique(call.store, "users", call.operation.body_schema(), changes, own_id=user["id"])
-        user.update(changes)
+        user = call.store.update("users", user["id"], changes)
     return answer(call, public(user))
 
 
@@ -649,7 +650,7 @@ def updateKey(call):
         if "permissions" in changes:
             changes["permissions"] = list(dict.fromkeys(changes["permissions"]))
             check_permissions(key["key_type"], changes["permissions"])
-        key.update(changes)
+        key = call.store.update("keys", key["id"], changes)
     return answer(call, public(key))
 
 
@@ -687,13 +688,13 @@ def adminUpdateUser(call):
         if "password" in changes:
             changes["_password"] = changes.pop("password")
         ensure_unique(call.store, "users", call.operation.body_schema(), changes, own_id=user["id"])
-        user.update(changes)
         if promote:
-            user["type"] = "organizer"
-            if not owned_organizations(call.store, user["id"]):
-                add_organization(call, {"name": user["username"], "user_id": user["id"]})
+            changes["type"] = "organizer"
         if demote:
-            user["type"] = "user"
+            changes["type"] = "user"
+        user = call.store.update("users", user["id"], changes)
+        if promote and not owned_organizations(call.store, user["id"]):
+            add_organization(call, {"name": user["username"], "user_id": user["id"]})
     return answer(call, public(user))
 
 

@@ -28,5 +28,5 @@ def createBooking(call):
         if capacity is not None and booked + wanted > capacity:
             raise ApiError(409, f"attendees: only {max(capacity - booked, 0)} places left for "
                                 f"event {event['id']}", field="attendees")
-        event["attendees"] = booked + wanted
+        store.update("events", event["id"], {"attendees": booked + wanted})
         return call.resources.create(call.operation, body, extra={"status": "confirmed"})

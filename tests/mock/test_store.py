@@ -1,0 +1,57 @@
+"""Store lookups by field come from an index kept by insert, update and delete; each answer must be
+the one a scan of the collection gives (the first record in the table's order)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver.store import Store
+
+USERS = {"users": [{"id": 1, "email": "a@x.test", "_token": "t1", "tags": ["x"]},
+                   {"id": 2, "email": "b@x.test", "_token": "t2"},
+                   {"id": 3, "email": "b@x.test", "_token": None}]}
+
+
+@pytest.fixture
+def store():
+    return Store(USERS)
+
+
+def ids(record):
+    return record["id"] if record else None
+
+
+def test_find_by_a_field_through_every_change(store):
+    assert ids(store.find("users", _token="t1")) == 1
+    assert ids(store.find("users", email="b@x.test")) == 2        # two hold it: the first in order
+    store.update("users", 1, {"_token": "t9"})
+    assert store.find("users", _token="t1") is None
+    assert ids(store.find("users", _token="t9")) == 1
+    store.insert("users", {"email": "c@x.test", "_token": "t1"})  # the freed token, taken again
+    assert ids(store.find("users", _token="t1")) == 4
+    store.delete("users", 2)
+    assert store.find("users", _token="t2") is None
+    assert ids(store.find("users", email="b@x.test")) == 3
+    store.delete_where("users", lambda r: r["email"] == "b@x.test")
+    assert store.find("users", email="b@x.test") is None
+    store.insert("users", {"id": 4, "email": "d@x.test", "_token": "t4"})  # the same id, replaced
+    assert store.find("users", _token="t1") is None
+    assert ids(store.find("users", _token="t4")) == 4
+    store.reset()
+    assert ids(store.find("users", _token="t1")) == 1
+    assert store.find("users", _token="t9") is None
+
+
+def test_unhashable_values_and_missing_fields_are_found_as_a_scan_finds_them(store):
+    assert ids(store.find("users", tags=["x"])) == 1
+    assert ids(store.find("users", _token=None)) == 3               # an explicit null
+    assert ids(store.find("users", nickname=None)) == 1             # a field no record has
+    assert ids(store.find("users", email="b@x.test", _token=None)) == 3
+
+
+def test_a_record_changed_in_place_is_caught_when_indexes_are_verified(store, monkeypatch):
+    monkeypatch.setattr(Store, "verify_indexes", True)
+    store.find("users", _token="t2")                                # the index is built
+    store.get("users", 2)["_token"] = "changed behind the store's back"
+    with pytest.raises(AssertionError, match="stale index of users._token"):
+        store.find("users", _token="t2")
