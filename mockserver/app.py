@@ -31,6 +31,7 @@ from .contract import Contract, Operation, contract
 from .encoding import JSONIFIER
 from .errors import ApiError
 from .fastpath import FastPath
+from .prefer import forced, preferred_code
 from .ratelimit import KeyPolicy, SlidingWindow
 from .resources import Resources
 from .store import Store
@@ -87,6 +88,7 @@ class Mock:
         self.behaviour = importlib.import_module(f"mockserver.apis.{slug}")
         self.store = Store(fixtures.get("collections", {}), id_styles=id_styles(self.contract))
         self.resources = Resources(self.store)
+        self.rate_window: SlidingWindow | None = None
 
     def authenticate(self, scheme: dict, credential: str):
         return self.behaviour.authenticate(self.store, scheme, credential)
@@ -98,12 +100,16 @@ class Mock:
         custom = getattr(self.behaviour, operation_id, None)
         if custom is None and not operation.resource:
             raise LookupError(f"{self.contract.slug}: no behaviour for {operation_id}")
+        success = operation.success_status()
 
         def answer(params: dict, body, principal, request, rate_headers):
             call = Call(operation=operation, params=params, body=body, principal=principal, request=request,
                         mock=self)
             if operation.ext("body-auth"):
                 call.principal = self.behaviour.authenticate_body(self.store, call.body or {})
+            code = preferred_code(request)
+            if code is not None and code != success:
+                return with_headers(forced(operation, code, self.rate_window), rate_headers)
             result = custom(call) if custom is not None else generic(call)
             return with_headers(result, rate_headers)
 

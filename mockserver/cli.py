@@ -46,7 +46,7 @@ def banner(slugs, host, port, fixtures) -> str:
     lines.insert(1, "-" * max(len(line) for line in lines))
     lines.append("")
     lines.append("Control surface on each: /__admin/reset (POST), /__admin/requests, /__admin/state. "
-                 "Ctrl-C stops.")
+                 "A 'Prefer: code=NNN' header forces a documented answer. Ctrl-C stops.")
     return "\n".join(lines)
 
 

@@ -58,15 +58,20 @@ def render(contract: Contract, error: ApiError, operation_id: str | None = None)
     code = codes.get(error.status, codes.get(str(error.status), f"HTTP_{error.status}"))
     body = fill(template, {"message": error.message, "code": code,
                            "field": error.field or "non_field_errors", "fields": error.fields})
-    headers = dict(error.headers)
     response = operation.response(error.status) if operation else None
-    for name, header in ((response or {}).get("headers") or {}).items():
-        # headers a status always carries with a fixed value (WWW-Authenticate: Token)
-        schema = header.get("schema", {})
-        if header.get("required") and name not in headers and len(schema.get("enum", [])) == 1:
-            headers[name] = schema["enum"][0]
+    headers = {**fixed_headers(response), **error.headers}
     return ConnexionResponse(status_code=error.status, content_type="application/json",
                              body=json.dumps(body), headers=headers)
+
+
+def fixed_headers(response: dict | None) -> dict[str, str]:
+    """The headers a documented response always carries with one fixed value (WWW-Authenticate: Token)."""
+    fixed = {}
+    for name, header in ((response or {}).get("headers") or {}).items():
+        schema = header.get("schema", {})
+        if header.get("required") and len(schema.get("enum", [])) == 1:
+            fixed[name] = schema["enum"][0]
+    return fixed
 
 
 # Connexion's own problems, said in words a frontend developer can act on.

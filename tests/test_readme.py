@@ -15,7 +15,7 @@ from mockserver.testing import running
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 # what each curl of the tour answers, in order
-EXPECTED = [200, 201, 200, 401, 400, 201, 200, 403, 200, 200, 200, 200, 200, 200]
+EXPECTED = [200, 201, 200, 401, 400, 201, 200, 403, 200, 200, 200, 200, 200, 200, 500]
 
 
 def tour_commands() -> list[str]:
