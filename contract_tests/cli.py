@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
 def credentials_from(args) -> Credentials:
     credentials = from_environment(args.slug, demo_credentials(args.slug))
     if args.header:
-        credentials.default.headers = dict(_header(h) for h in args.header)
+        credentials.use_default_headers(dict(_header(h) for h in args.header))
     for entry in args.role:
         role, _, header = entry.partition("=")
         name, value = _header(header)

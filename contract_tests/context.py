@@ -6,6 +6,7 @@ Schemathesis checks are plain global functions; they read the active run from he
 from __future__ import annotations
 
 import dataclasses
+import http.cookiejar
 import os
 import pathlib
 import threading
@@ -32,6 +33,12 @@ class Identity:
 class Credentials:
     default: Identity
     roles: dict[str, Identity] = dataclasses.field(default_factory=dict)
+
+    def use_default_headers(self, headers: dict[str, str]) -> None:
+        """The run's own identity sends `headers` instead. The demo default is often also a role
+        (Amar's admin key): that role keeps its own headers."""
+        self.default = dataclasses.replace(self.default, role="default", headers=dict(headers),
+                                           body=dict(self.default.body), login=dict(self.default.login))
 
     @classmethod
     def from_entries(cls, entries: list[dict]) -> Credentials:
@@ -66,8 +73,14 @@ def from_environment(slug: str, credentials: Credentials) -> Credentials:
         value = os.environ.get(f"CONTRACT_{role.upper()}_HEADER")
         if value:
             name, _, rest = value.partition(":")
-            identity = credentials.roles.get(role) or credentials.default
-            identity.headers = {name.strip(): rest.strip()}
+            headers = {name.strip(): rest.strip()}
+            if role == "default":
+                credentials.use_default_headers(headers)
+                continue
+            old = credentials.roles.get(role)
+            credentials.roles[role] = new = dataclasses.replace(old, headers=headers)
+            if credentials.default is old:  # the default was this role's demo key: it follows it
+                credentials.default = new
     for key, value in os.environ.items():
         if key.startswith("CONTRACT_BODY_"):
             credentials.default.body[key[len("CONTRACT_BODY_"):].lower()] = value
@@ -85,6 +98,9 @@ class Run:
         self.contract: Contract = contract(self.slug)
         self.base_url = root_of(self.base_url, self.contract)
         self.http = requests.Session()
+        # every request carries exactly the credentials of the identity it is sent as: a session
+        # cookie some answer set (a login the run made) must not ride along on later requests
+        self.http.cookies.set_policy(_NoCookies())
         self._once: set = set()
         self._lock = threading.Lock()
 
@@ -104,6 +120,11 @@ class Run:
             json_body = {**json_body, **identity.body}
         return self.http.request(method, url, headers=headers, json=json_body, timeout=self.timeout,
                                  allow_redirects=False, **kwargs)
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    def set_ok(self, cookie, request):
+        return False
 
 
 _active: Run | None = None

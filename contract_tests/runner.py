@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import schemathesis
 from schemathesis.checks import CHECKS
+from schemathesis.config import ApiKeyAuthConfig
 from schemathesis.engine import Status, events
 from schemathesis.engine import from_schema as engine_for
 
@@ -94,7 +95,9 @@ def all_rules() -> list[str]:
 
 def build_schema(run: Run, options: Options):
     schema = schemathesis.openapi.from_path(str(spec_path(run.slug)))
-    headers = dict(run.credentials.default.headers)
+    headers, cookie_schemes = _cookie_credentials(run)
+    for scheme_name, value in cookie_schemes.items():
+        schema.config.auth.openapi.schemes[scheme_name] = ApiKeyAuthConfig(api_key=value)
     schema.config.update(base_url=run.base_url, headers=headers or None, workers=options.workers,
                          continue_on_failure=True,
                          request_timeout=run.timeout)
@@ -118,13 +121,42 @@ def build_schema(run: Run, options: Options):
     return schema
 
 
+def _cookie_credentials(run: Run) -> tuple[dict, dict]:
+    """The default identity's headers, less the cookies the spec names as a security scheme
+    (Amar's session): those go to Schemathesis as that scheme's credential, so its auth checks
+    know them for credentials and take them off when they probe a request without any."""
+    headers = dict(run.credentials.default.headers)
+    name = next((k for k in headers if k.lower() == "cookie"), None)
+    if name is None:
+        return headers, {}
+    cookies = dict(part.strip().split("=", 1) for part in headers[name].split(";") if "=" in part)
+    schemes = {}
+    for scheme_name, scheme in (run.contract.raw.get("components", {}).get("securitySchemes") or {}).items():
+        if scheme.get("type") == "apiKey" and scheme.get("in") == "cookie" and scheme.get("name") in cookies:
+            schemes[scheme_name] = cookies.pop(scheme["name"])
+    if schemes:
+        rest = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        headers.pop(name)
+        if rest:
+            headers[name] = rest
+    return headers, schemes
+
+
 def unrecoverable(run: Run) -> list[str]:
     """Operations that may revoke the run's own credentials, where it could not get new ones
     (no login operation and login details): left out unless the run is told `destructive`."""
     can_log_in = bool(run.credentials.default.login) and any(
         op.ext("issues-credential") for op in run.contract.operations.values())
     return [] if can_log_in else [op_id for op_id, op in run.contract.operations.items()
-                                  if op.ext("revokes-credential")]
+                                  if _revokes(op.ext("revokes-credential"), run.credentials.default)]
+
+
+def _revokes(rule, identity) -> bool:
+    """Whether an operation's `x-revokes-credential` reaches the run's identity: `true` always,
+    `{in: cookie}` only a credential sent in a cookie (Amar's logout ends the session it is sent)."""
+    if isinstance(rule, dict):
+        return rule.get("in") == "cookie" and any(name.lower() == "cookie" for name in identity.headers)
+    return bool(rule)
 
 
 def execute(run: Run, options: Options, progress=None) -> Result:
