@@ -1,4 +1,4 @@
-"""EcoEvents: new events start as drafts."""
+"""EcoEvents: only authentication is its own; a new event starts as a draft by its spec's default."""
 
 from __future__ import annotations
 
@@ -8,6 +8,3 @@ from . import api_key_principal
 def authenticate(store, scheme, credential):
     return api_key_principal(store, credential)
 
-
-def createEvent(call):
-    return call.resources.create(call.operation, call.body, extra={"status": "draft"})

@@ -1,4 +1,5 @@
-"""Namak: new events start as drafts with no bookings; bookings count against capacity."""
+"""Namak: bookings count against an event's capacity. (A new event's draft status, zero attendees and
+open capacity are the defaults its spec gives the created event.)"""
 
 from __future__ import annotations
 
@@ -8,11 +9,6 @@ from . import api_key_principal
 
 def authenticate(store, scheme, credential):
     return api_key_principal(store, credential)
-
-
-def createEvent(call):
-    return call.resources.create(call.operation, call.body,
-                                 extra={"status": "draft", "attendees": 0, "capacity": None})
 
 
 def createBooking(call):
