@@ -23,12 +23,12 @@ import os
 import pathlib
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import yaml
 
-from .speclint import METHODS, resolve
+from .speclint import METHODS, all_refs, resolve
 
 IN, OUT = "request", "response"     # the two directions a schema is read in
 JSON_MEDIA = "application/json"
@@ -862,17 +862,6 @@ def compare(old: dict, new: dict) -> list[Change]:
 
 # --- reading the inputs ------------------------------------------------------------------------
 
-def _refs(node) -> Iterator[str]:
-    if isinstance(node, dict):
-        if isinstance(node.get("$ref"), str):
-            yield node["$ref"]
-        for value in node.values():
-            yield from _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _refs(value)
-
-
 def load(path: str) -> dict:
     """An OpenAPI 3 document from a YAML or JSON file (`-`: standard input), or SpecError."""
     try:
@@ -892,7 +881,7 @@ def load(path: str) -> dict:
         raise SpecError(f"{path}: not an OpenAPI 3 document (no 'openapi: 3.x' at the top)")
     if not isinstance(document.get("paths"), dict):
         raise SpecError(f"{path}: not an OpenAPI 3 document (no 'paths' mapping)")
-    for ref in sorted(set(_refs(document))):
+    for ref in sorted(set(all_refs(document))):
         try:
             resolve(document, {"$ref": ref})
         except LookupError as exc:

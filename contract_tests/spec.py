@@ -42,8 +42,13 @@ class Operation:
         return media.get("schema", {})
 
     def response_example(self, status: int | str | None = None):
+        """The documented example of a response: its `example`, else the first of its `examples`."""
         response = self.response(status or self.success_status()) or {}
-        return response.get("content", {}).get("application/json", {}).get("example")
+        media = response.get("content", {}).get("application/json", {})
+        if "example" in media:
+            return media["example"]
+        return next((e["value"] for e in (media.get("examples") or {}).values()
+                     if isinstance(e, dict) and "value" in e), None)
 
     def body_schema(self) -> dict:
         body = self.spec.get("requestBody") or {}

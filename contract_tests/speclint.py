@@ -140,15 +140,16 @@ def examples(spec: dict) -> Iterator[tuple[str, dict, object]]:
             yield f"components/schemas/{name} example", schema, schema["example"]
 
 
-def _all_refs(node) -> Iterator[str]:
+def all_refs(node) -> Iterator[str]:
+    """Every `$ref` string anywhere in `node`."""
     if isinstance(node, dict):
         if isinstance(node.get("$ref"), str):
             yield node["$ref"]
         for value in node.values():
-            yield from _all_refs(value)
+            yield from all_refs(value)
     elif isinstance(node, list):
         for value in node:
-            yield from _all_refs(value)
+            yield from all_refs(value)
 
 
 def lint(slug_or_path: str) -> list[str]:
@@ -164,7 +165,7 @@ def lint(slug_or_path: str) -> list[str]:
         problems.append(f"invalid OpenAPI: {str(exc).splitlines()[0][:300]}")
     if not str(spec.get("openapi", "")).startswith("3.0."):
         problems.append("openapi must be 3.0.x (Connexion 3.3 refuses 3.1)")
-    for ref in sorted(set(_all_refs(spec))):
+    for ref in sorted(set(all_refs(spec))):
         try:
             resolve(spec, {"$ref": ref})
         except LookupError as exc:

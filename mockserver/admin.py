@@ -93,7 +93,7 @@ class ControlSurface:
             response = JSONResponse({"status": "ok", "api": self.mock.contract.slug})
         elif path == "/reset" and method == "POST":
             self.store.reset()
-            if getattr(self.mock, "rate_window", None):
+            if self.mock.rate_window is not None:
                 self.mock.rate_window.reset()
             self.journal.clear()
             response = JSONResponse({"status": "reset", "api": self.mock.contract.slug})

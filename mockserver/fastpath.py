@@ -92,11 +92,9 @@ class _Body:
     """Reads, parses and validates a JSON body, as Connexion's request validation does."""
 
     def __init__(self, op):
-        definition = op.body_definition(JSON)
+        self.nullable = is_nullable(op.body_definition(JSON))
         self.validator = BodyValidator(schema=op.body_schema(JSON), required=op.request_body.get("required", False),
-                                       nullable=is_nullable(definition), encoding="utf-8",
-                                       strict_validation=False)
-        self.nullable = is_nullable(definition)
+                                       nullable=self.nullable, encoding="utf-8", strict_validation=False)
         self.op = op
 
     async def read(self, receive):

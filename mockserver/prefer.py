@@ -40,7 +40,7 @@ def forced(operation, status: int, window=None):
         headers["Retry-After"] = str(math.ceil(window.window) if window is not None else 60)
     if status == 204:
         return None, status, headers
-    example = _example(response)
+    example = operation.response_example(status)
     if example is not None:
         return example, status, headers
     if status >= 400:
@@ -48,12 +48,3 @@ def forced(operation, status: int, window=None):
     raise ApiError(400, f"Prefer: code={status}: the {status} answer of {operation.method.upper()} "
                         f"{operation.path} has no documented example to answer with", field="Prefer")
 
-
-def _example(response: dict):
-    media = (response.get("content") or {}).get("application/json") or {}
-    if "example" in media:
-        return media["example"]
-    for example in (media.get("examples") or {}).values():
-        if isinstance(example, dict) and "value" in example:
-            return example["value"]
-    return None
