@@ -14,7 +14,7 @@ import time
 import requests
 import schemathesis
 
-from .context import Identity, Run, active
+from .context import Identity, Run, run_for
 from .semantics import can_check, field_value, matches, sort_key
 from .spec import Operation
 
@@ -30,7 +30,7 @@ def rule(func):
 # --- helpers ------------------------------------------------------------------------------
 
 def _operation(case) -> tuple[Run | None, Operation | None]:
-    run = active()
+    run = run_for(case)
     if run is None:
         return None, None
     op_id = case.operation.definition.raw.get("operationId")

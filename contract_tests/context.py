@@ -1,6 +1,7 @@
 """What a contract run knows beyond the spec: where the server is and which credentials to use.
 
-Schemathesis checks are plain global functions; they read the active run from here.
+Schemathesis checks and hooks are plain global functions; each finds the run of the case it is
+given with `run_for(case)`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import http.cookiejar
 import os
 import pathlib
 import threading
+import weakref
 
 import requests
 import yaml
@@ -127,16 +129,44 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
-_active: Run | None = None
+# The run each loaded schema is checked for. A run belongs to its schema, not to the process:
+# two runs in one process (two schemas) never share state, and a schema that no runner bound
+# (a plain `st run` with our hooks) gets a run built from its own configuration.
+_runs: dict[int, Run] = {}
+_runs_lock = threading.Lock()
 
 
-def activate(run: Run | None) -> None:
-    global _active
-    _active = run
+def bind(schema, run: Run) -> Run:
+    """Make `run` the context of every case generated from `schema` (for as long as it lives)."""
+    key = id(schema)
+    with _runs_lock:
+        if key not in _runs:
+            weakref.finalize(schema, _runs.pop, key, None)
+        _runs[key] = run
+    return run
 
 
-def active() -> Run | None:
-    return _active
+def run_for(case) -> Run | None:
+    """The run a case belongs to: the one its schema was bound to, else one built from the
+    schema's configuration (the plain Schemathesis CLI): its slug (`info.x-slug`), its base URL,
+    the demo credentials overridden by the environment and by the configured headers. None for
+    a schema that is not one of ours."""
+    schema = case.operation.schema
+    run = _runs.get(id(schema))
+    if run is not None:
+        return run
+    slug = (schema.raw_schema.get("info") or {}).get("x-slug")
+    if not slug:
+        return None
+    credentials = from_environment(slug, demo_credentials(slug))
+    headers = dict(schema.config.headers or {})
+    if headers:
+        credentials.use_default_headers(headers)
+    base_url = case.operation.base_url or schema.config.base_url or ""
+    timeout = schema.config.request_timeout or 10.0
+    with _runs_lock:
+        run = _runs.get(id(schema))
+    return run or bind(schema, Run(slug, base_url, credentials, timeout=timeout))
 
 
 def root_of(base_url: str, spec: Contract) -> str:

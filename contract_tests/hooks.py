@@ -1,38 +1,22 @@
 """Schemathesis hooks that make the specs' own conventions work in any run: `contract-test`,
-pytest, or the plain Schemathesis CLI (`SCHEMATHESIS_HOOKS=contract_tests.hooks st run ...`).
+pytest, or the plain Schemathesis CLI (`st run` in this repository: `schemathesis.toml` loads this module).
 """
 
 from __future__ import annotations
-
-import functools
 
 import requests
 import schemathesis
 
 from . import checks as _checks  # noqa: F401  (our rules, registered beside Schemathesis's own)
-from .context import Credentials, active, demo_credentials, from_environment
-from .spec import Contract, Operation, contract
-
-
-@functools.cache
-def _plain_cli_credentials(slug: str) -> Credentials:
-    return from_environment(slug, demo_credentials(slug))
+from .context import Credentials, run_for
+from .spec import Operation
 
 
 def _context(case) -> tuple[Operation | None, Credentials | None]:
-    run = active()
-    if run is not None:
-        spec, credentials = run.contract, run.credentials
-    else:
-        slug = (case.operation.schema.raw_schema.get("info") or {}).get("x-slug")
-        if not slug:
-            return None, None
-        spec, credentials = contract(slug), _plain_cli_credentials(slug)
-    return _operation(spec, case), credentials
-
-
-def _operation(spec: Contract, case) -> Operation | None:
-    return spec.operations.get(case.operation.definition.raw.get("operationId"))
+    run = run_for(case)
+    if run is None:
+        return None, None
+    return run.contract.operations.get(case.operation.definition.raw.get("operationId")), run.credentials
 
 
 @schemathesis.hook
@@ -51,8 +35,7 @@ def after_call(ctx, case, response):
     if op is None or not op.ext("revokes-credential") or not 200 <= response.status_code < 300:
         return
     identity = credentials.default
-    spec = active().contract if active() else contract(case.operation.schema.raw_schema["info"]["x-slug"])
-    login = next((o for o in spec.operations.values() if o.ext("issues-credential")), None)
+    login = next((o for o in run_for(case).contract.operations.values() if o.ext("issues-credential")), None)
     if login is None or not identity.login:
         return
     base = case.operation.base_url or ""

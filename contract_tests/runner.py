@@ -21,7 +21,7 @@ from schemathesis.engine import from_schema as engine_for
 from . import checks as _checks  # noqa: F401  (registers our checks)
 from . import hooks as _hooks  # noqa: F401  (registers our hooks)
 from .checks import CUSTOM_CHECKS
-from .context import Run, activate
+from .context import Run, bind
 from .speclint import spec_path
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -161,27 +161,24 @@ def _revokes(rule, identity) -> bool:
 
 def execute(run: Run, options: Options, progress=None) -> Result:
     """Run every selected phase against the server; collect each failure once."""
-    activate(run)
     started = time.monotonic()
     schema = build_schema(run, options)
+    bind(schema, run)
     operations = [r.ok().label for r in schema.get_all_operations() if r.ok() is not None]
     skipped = [] if options.destructive else [op for op in unrecoverable(run) if op not in options.exclude]
     failures: dict[tuple, Failure] = {}
     errors: list[str] = []
     cases = 0
-    try:
-        for event in engine_for(schema).execute():
-            if isinstance(event, events.ScenarioFinished):
-                cases += len(event.recorder.cases)
-                _collect(event.recorder, failures)
-                if progress:
-                    progress(f"{run.slug}: {cases} cases, {len(failures)} failures  [{event.recorder.label}]")
-            elif isinstance(event, events.NonFatalError):
-                errors.append(f"{event.label}: {str(event.info.message)[:300]}")
-            elif isinstance(event, events.FatalError):
-                errors.append(str(event.exception)[:300])
-    finally:
-        activate(None)
+    for event in engine_for(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            cases += len(event.recorder.cases)
+            _collect(event.recorder, failures)
+            if progress:
+                progress(f"{run.slug}: {cases} cases, {len(failures)} failures  [{event.recorder.label}]")
+        elif isinstance(event, events.NonFatalError):
+            errors.append(f"{event.label}: {str(event.info.message)[:300]}")
+        elif isinstance(event, events.FatalError):
+            errors.append(str(event.exception)[:300])
     return Result(run.slug, operations, cases, list(failures.values()), time.monotonic() - started, errors,
                   skipped)
 
