@@ -223,6 +223,7 @@ th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}
 tr.untested td{background:#fff8c5}tr.allowed td{background:#f6f8fa}
 td.passed{background:#dafbe1;color:#116329}td.failed{background:#ffebe9;color:#82071e;font-weight:600}
 td.deviation{background:#fff8c5;color:#7d4e00}td.error{background:#ffd8b5;color:#762c00}td.na{color:#8c959f}
+table.coverage td:last-child{text-align:left}.scroll{overflow-x:auto}
 .matrix th.rule{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;text-align:left}
 .matrix td{text-align:center}
 pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:.6em;overflow:auto;white-space:pre-wrap;
@@ -291,14 +292,14 @@ def html_report(results: list[Result]) -> str:
         out += ["<h3>Rules × operations</h3>",
                 '<p class="meta">passed: the rule judged at least one answer and none broke it; failed: it was '
                 "broken; not applicable: the rule never judged an answer of this operation.</p>",
-                '<table class="matrix"><thead><tr><th>operation</th>'
+                '<div class="scroll"><table class="matrix"><thead><tr><th>operation</th>'
                 + "".join(f'<th class="rule">{_e(r)}</th>' for r in rules) + "</tr></thead><tbody>"]
         for operation in result.operations + sorted(set(result.matrix) - set(result.operations)):
             row = result.matrix.get(operation, {})
             out.append(f'<tr data-operation="{_e(operation)}"><td>{_e(operation)}</td>' + "".join(
                 f'<td class="{row.get(r, "na")}" data-rule="{_e(r)}" data-state="{row.get(r, "not applicable")}">'
                 f'{_CELL.get(row.get(r), "–")}</td>' for r in rules) + "</tr>")
-        out.append("</tbody></table>")
+        out.append("</tbody></table></div>")
         out.append(f'<h3>Violations ({len(result.failures)} groups)</h3>')
         out += [_html_failure(f, "violation") for f in result.failures] or ["<p>None.</p>"]
         strict = " (counted as violations: --strict)" if result.strict else ""

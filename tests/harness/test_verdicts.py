@@ -21,7 +21,7 @@ from contract_tests.runner import Options, execute
 from mockserver.app import Settings
 from mockserver.testing import running
 
-from .broken import Broken, server_error_when
+from .broken import BREAKAGES, Broken, server_error_when
 
 SMALL = ["--phases", "examples,fuzzing", "--max-examples", "5", "--seed", "1", "--quiet"]
 UNLIMITED = Settings(validate_responses=True, rate_limits={"limit": 10**9})
@@ -151,3 +151,43 @@ def test_junit_has_a_test_case_per_operation_and_rule(tmp_path, capsys):
     assert failing.find("failure") is not None and "Reproduce: curl" in failing.find("failure").text
     assert cases["GET /v1/events/{id}: not_a_server_error"].find("failure") is None
     assert int(suite.get("tests")) == len(cases) and int(suite.get("failures")) >= 1
+
+
+@pytest.fixture
+def bare_request_rule():
+    """A rule that judges a request of its own (like `missing_credential_rejected` sending the
+    request without its credential) and names that request in its message."""
+    @schemathesis.check
+    def bare_request_rule(ctx, response, case):
+        if case.method == "GET" and 200 <= response.status_code < 300:
+            url = f"{case.operation.base_url}{case.formatted_path}"
+            raise AssertionError(f"without credentials expected 401, got 200\nReproduce: curl -X GET {url}")
+        return None
+
+    try:
+        yield "bare_request_rule"
+    finally:
+        CHECKS.unregister("bare_request_rule")
+
+
+def test_a_rule_may_name_the_request_it_judged(ecoevents, bare_request_rule):
+    run = Run("ecoevents", ecoevents.base_url, demo_credentials("ecoevents"))
+    result = execute(run, Options(max_examples=5, seed=1, phases=("examples", "fuzzing"), include=("listEvents",),
+                                  checks=(bare_request_rule,)))
+    [group] = result.failures
+    assert group.curl == f"curl -X GET {ecoevents.base_url}/events"   # no credential in it
+    assert "Authorization" not in group.curl and "Reproduce" not in group.message
+    assert group.count > 1 and not group.shrunk
+
+
+def test_a_text_body_is_shown_as_text():
+    breakage = next(b for b in BREAKAGES if b.name == "crashes on long text")
+    with running(breakage.slug, settings=Settings(), wrap=breakage.wrap) as server:
+        run = Run(breakage.slug, server.base_url, demo_credentials(breakage.slug))
+        result = execute(run, Options(max_examples=5, seed=7, phases=("examples",), include=breakage.include,
+                                      checks=("not_a_server_error",)))
+    [group] = result.failures
+    assert group.status == 500 and group.body == "Internal Server Error"
+    text = group.describe()
+    assert "the server answered 500" in text and "Answered 500: Internal Server Error" in text
+    assert "Body: None" not in text
