@@ -46,6 +46,7 @@ EXIT_CODES = {
 
 MAX_SHRINK_GROUPS = 20   # groups whose reproducer is shrunk by re-sending, per run
 MAX_RESENDS = 25         # re-sent requests per group
+SHRINK_SECONDS = 60.0    # and no more time than this for all of them
 
 
 @dataclasses.dataclass
@@ -411,6 +412,8 @@ class _Collector:
         message, reproducer = own_reproducer(failure.message)
         key = (bool(why), operation, rule, shape(failure.title, message))
         group = self._groups.get(key)
+        if reproducer is not None:
+            response = None  # the rule judged its own request: what that got is in its message
         if group is None:
             self._groups[key] = group = _Group(
                 Failure(operation=operation, rule=rule, code=failure.code, title=failure.title, message=message,
@@ -442,7 +445,10 @@ class _Collector:
 
     def shrink(self) -> None:
         todo = sorted(self._groups.values(), key=lambda g: not g.is_violation)
+        deadline = time.monotonic() + SHRINK_SECONDS
         for group in [g for g in todo if not g.own_reproducer and g.case is not None][:MAX_SHRINK_GROUPS]:
+            if time.monotonic() > deadline:
+                break
             try:
                 check = next((c for c in CHECKS.get_all() if c.__name__ == group.failure.rule), None)
                 if check is not None:

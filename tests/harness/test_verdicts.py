@@ -58,18 +58,24 @@ def _reads_find_nothing(ex, mock):
         ex.set_json({"success": False, "error": {"code": "NOT_FOUND", "message": "no such event"}})
 
 
-def test_allow_untested_lets_one_operation_off(capsys):
+def test_allow_untested_lets_one_operation_off(capsys, tmp_path):
+    junit = tmp_path / "junit.xml"
     with running("ecoevents", settings=UNLIMITED, wrap=lambda app: Broken(app, after=_reads_find_nothing)) as server:
         argv = ["ecoevents", "--base-url", server.base_url, "--include", "listEvents", "--include", "getEvent",
-                "--checks", "not_a_server_error", *SMALL]
+                "--checks", "not_a_server_error", "--junit-xml", str(junit), *SMALL]
         assert contract_test(argv) == 3
         out = capsys.readouterr().out
         assert "getEvent not tested: every request was answered 404" in out
+        assert "no request named a resource that exists" in out     # the list works: not the base URL
         assert "listEvents not tested" not in out
+        untested = ET.parse(junit).getroot().find(".//testcase[@name='GET /api/events/{id}: coverage']")
+        assert "every request was answered 404" in untested.find("error").get("message")
         assert contract_test([*argv, "--allow-untested", "getEvent"]) == 0
     out = capsys.readouterr().out
     assert "getEvent not tested (allowed by --allow-untested)" in out
     assert "verdict: conforms" in out
+    untested = ET.parse(junit).getroot().find(".//testcase[@name='GET /api/events/{id}: coverage']")
+    assert untested.find("error") is None and untested.find("skipped") is not None
 
 
 def test_one_defect_is_one_group_with_the_smallest_request_that_still_fails():
@@ -178,6 +184,7 @@ def test_a_rule_may_name_the_request_it_judged(ecoevents, bare_request_rule):
     assert group.curl == f"curl -X GET {ecoevents.base_url}/events"   # no credential in it
     assert "Authorization" not in group.curl and "Reproduce" not in group.message
     assert group.count > 1 and not group.shrunk
+    assert group.status is None and "Answered" not in group.describe()  # the case's own answer is not the one judged
 
 
 def test_a_text_body_is_shown_as_text():
@@ -191,3 +198,53 @@ def test_a_text_body_is_shown_as_text():
     text = group.describe()
     assert "the server answered 500" in text and "Answered 500: Internal Server Error" in text
     assert "Body: None" not in text
+
+
+def test_deviations_are_listed_apart_and_fail_only_when_strict(monkeypatch, tmp_path, capsys):
+    """What `deviations.classify` calls a deviation is not a violation: listed with its reason in
+    every output, exit 0; `--strict` makes it one."""
+    def classify(rule, failure, case, response, contract):
+        assert contract.slug == "namak" and response.status_code == 500 and case.operation.label == failure.operation
+        return "the document gives no error body for 500 (x-inferred)" if rule == "error_body_matches_api" else None
+
+    monkeypatch.setattr("contract_tests.deviations.classify", classify)
+    wrap = lambda app: Broken(app, after=server_error_when("status", lambda v: True))  # noqa: E731
+    report, junit = tmp_path / "report.md", tmp_path / "junit.xml"
+    with running("namak", settings=Settings(), wrap=wrap) as server:
+        argv = ["namak", "--base-url", server.base_url, "--include", "listEvents", "--checks", "error_body_matches_api",
+                "--report", str(report), "--junit-xml", str(junit), *SMALL]
+        assert contract_test(argv) == 0
+        out = capsys.readouterr().out
+        assert "Deviations (the document does not state what they rest on):" in out
+        assert "Not a violation: the document gives no error body for 500 (x-inferred)" in out
+        assert "verdict: conforms" in out
+        markdown = report.read_text()
+        assert "### Deviations" in markdown and "<details>" in markdown and "x-inferred" in markdown
+        case = ET.parse(junit).getroot().find(".//testcase[@name='GET /v1/events: error_body_matches_api']")
+        assert case.find("failure") is None and "x-inferred" in case.find("system-out").text
+        assert contract_test([*argv, "--strict"]) == 1
+    assert "verdict: VIOLATES THE CONTRACT" in capsys.readouterr().out
+    assert ET.parse(junit).getroot().find(".//testcase[@name='GET /v1/events: error_body_matches_api']/failure") \
+        is not None
+
+
+def test_untested_reasons_from_what_came_back():
+    from contract_tests.coverage import OperationCoverage
+
+    def op(label, **statuses):
+        entry = OperationCoverage(label, "op", cases=sum(statuses.values()), positive=sum(statuses.values()))
+        entry.positive_statuses.update({int(s[1:]): n for s, n in statuses.items()})
+        return entry
+
+    assert "are the credentials right?" in op("GET /x", s401=4).why()
+    assert "is --base-url right?" in op("GET /x", s404=4).why(everything_404=True)
+    assert "no request named a resource that exists" in op("GET /x/{id}", s404=4).why()
+    assert "answered 429 to 3 of 5 valid requests: the run is pacing to the documented limit" in \
+        op("GET /x", s429=3, s400=2).why()
+    assert "answered 400 ×2, 422 ×1: none succeeded" in op("GET /x", s400=2, s422=1).why()
+    assert "no case was generated" in OperationCoverage("GET /x", "op").why()
+
+
+def test_no_operation_selected_is_a_usage_error(ecoevents, capsys):
+    assert contract_test(["ecoevents", "--base-url", ecoevents.base_url, "--include", "noSuchOperation", *SMALL]) == 2
+    assert "no operation selected" in capsys.readouterr().err
