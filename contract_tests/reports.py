@@ -103,10 +103,24 @@ def _md_failure(f: Failure) -> list[str]:
                         f"{' (deviation)' if f.why else ''}</summary>", ""]
     if f.why:
         out += [f"Not a violation: {f.why}", ""]
-    out += ["```text", (f.message.strip() or f"the server answered {f.status}"), "```", ""]
+    out += ["```text", _cut(f.message.strip() or f"the server answered {f.status}", 1500), "```", ""]
     if f.status is not None:
-        out += [f"Answered {f.status}:", "", "```", f.body[:1500] or "(empty body)", "```", ""]
+        out += [f"Answered {f.status}:", "", "```", _cut(f.body, 800) or "(empty body)", "```", ""]
     out += ["Reproduce:", "", "```sh", f.curl, "```", "", "</details>", ""]
+    return out
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "\n…"
+
+
+MD_GROUPS = 25  # failure groups shown in full per section: a PR comment holds at most 65,536 characters
+
+
+def _md_groups(failures: list[Failure]) -> list[str]:
+    out = [line for f in failures[:MD_GROUPS] for line in _md_failure(f)]
+    if len(failures) > MD_GROUPS:
+        out += [f"… and {len(failures) - MD_GROUPS} more groups (the HTML report and the JUnit XML list them all).", ""]
     return out
 
 
@@ -127,16 +141,12 @@ def markdown(results: list[Result]) -> str:
             lines.append("")
         lines += [f"- {line}" for line in _untested_lines(result)]
         if result.failures:
-            lines += ["", "### Violations", ""]
-            for f in result.failures:
-                lines += _md_failure(f)
+            lines += ["", "### Violations", ""] + _md_groups(result.failures)
         if result.deviations:
             lines += ["", "### Deviations", "",
                       "Failures that rest only on what the document does not state"
                       + (" (counted as violations: `--strict`)." if result.strict else "; they do not fail the run."),
-                      ""]
-            for f in result.deviations:
-                lines += _md_failure(f)
+                      ""] + _md_groups(result.deviations)
         if result.errors:
             lines += ["", "### Harness errors", ""]
             lines += [f"- {_md_cell(e.describe())}" for e in result.errors]
@@ -229,7 +239,7 @@ table.coverage td:last-child{text-align:left}.scroll{overflow-x:auto}
 pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:.6em;overflow:auto;white-space:pre-wrap;
 word-break:break-all}
 details{margin:.5em 0;border:1px solid #d0d7de;border-radius:6px;padding:.3em .8em}
-summary{cursor:pointer;font-weight:600}.meta{color:#57606a}
+summary{cursor:pointer;font-weight:600}.untested-mark{color:#7d4e00;font-size:.85em}.meta{color:#57606a}
 """
 
 _CELL = {"passed": "✓ passed", "failed": "✗ failed", "deviation": "~ deviation", "error": "! error"}
@@ -294,9 +304,13 @@ def html_report(results: list[Result]) -> str:
                 "broken; not applicable: the rule never judged an answer of this operation.</p>",
                 '<div class="scroll"><table class="matrix"><thead><tr><th>operation</th>'
                 + "".join(f'<th class="rule">{_e(r)}</th>' for r in rules) + "</tr></thead><tbody>"]
+        untested = {r["operation"] for r in (result.coverage.rows() if result.coverage else [])
+                    if r["operation_id"] in reasons}
         for operation in result.operations + sorted(set(result.matrix) - set(result.operations)):
             row = result.matrix.get(operation, {})
-            out.append(f'<tr data-operation="{_e(operation)}"><td>{_e(operation)}</td>' + "".join(
+            mark = ' <span class="untested-mark">(untested: its checks judged no success)</span>' \
+                if operation in untested else ""
+            out.append(f'<tr data-operation="{_e(operation)}"><td>{_e(operation)}{mark}</td>' + "".join(
                 f'<td class="{row.get(r, "na")}" data-rule="{_e(r)}" data-state="{row.get(r, "not applicable")}">'
                 f'{_CELL.get(row.get(r), "–")}</td>' for r in rules) + "</tr>")
         out.append("</tbody></table></div>")
