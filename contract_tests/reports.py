@@ -72,7 +72,7 @@ def summary(result: Result) -> str:
         counted = " (counted as violations: --strict)" if result.strict else " (not violations; --strict counts them)"
         lines.append(f"  deviations{counted}:")
         lines += [f"    {d.operation}: {d.rule} ({d.count}): {d.why}" for d in result.deviations]
-    lines += [f"  harness error: {e.describe()}" for e in result.errors]
+    lines += [f"  harness error: {str(e)}" for e in result.errors]
     if not result.cases:
         lines.append("  no test case was run (check --include/--exclude and --phases)")
     lines += [f"  note: {n}" for n in result.notes]
@@ -149,7 +149,7 @@ def markdown(results: list[Result]) -> str:
                       ""] + _md_groups(result.deviations)
         if result.errors:
             lines += ["", "### Harness errors", ""]
-            lines += [f"- {_md_cell(e.describe())}" for e in result.errors]
+            lines += [f"- {_md_cell(str(e))}" for e in result.errors]
         if result.notes:
             lines += [""] + [f"- {n}" for n in result.notes]
         lines.append("")
@@ -183,8 +183,8 @@ def junit(results: list[Result]) -> str:
                     failures += 1
                 elif state == "error":
                     errors += 1
-                    message = next((e.describe() for e in result.errors
-                                    if e.operation == operation and e.where == rule), "the check raised an error")
+                    message = next((str(e) for e in result.errors if getattr(e, "operation", None) == operation
+                                    and getattr(e, "where", None) == rule), "the check raised an error")
                     body.append(f"      <error type=\"harness\" message={quoteattr(message)}/>")
                 notes = [f"deviation: {f.why}\n{f.describe()}" for f in by_cell.get((operation, rule), [])
                          if f.why and not result.strict]
@@ -205,12 +205,13 @@ def junit(results: list[Result]) -> str:
                 cases.append(f"      <error type=\"untested\" message={quoteattr('not tested: ' + why)}/>")
             cases.append("    </testcase>")
         for error in result.errors:
-            if error.where in result.matrix.get(error.operation, {}):
+            operation = getattr(error, "operation", "run")
+            if getattr(error, "where", None) in result.matrix.get(operation, {}):
                 continue  # already an error element of its (operation, rule) test case
             errors += 1
-            name = quoteattr(error.operation + ": harness")
+            name = quoteattr(operation + ": harness")
             cases.append(f"    <testcase classname={quoteattr(result.slug)} name={name}>"
-                         f"<error type=\"harness\" message={quoteattr(error.describe())}/></testcase>")
+                         f"<error type=\"harness\" message={quoteattr(str(error))}/></testcase>")
         tests = sum(1 for c in cases if c.lstrip().startswith("<testcase"))
         out.append(f'  <testsuite name={quoteattr("contract-" + result.slug)} tests="{tests}" failures="{failures}" '
                    f'errors="{errors}" skipped="{skipped}" time="{result.seconds:.3f}">')
@@ -322,7 +323,7 @@ def html_report(results: list[Result]) -> str:
                    "an inferred element, a bound whose breach it does not say is refused, a business rule.</p>")
         out += [_html_failure(f, "deviation") for f in result.deviations] or ["<p>None.</p>"]
         out.append(f"<h3>Harness errors ({len(result.errors)})</h3>")
-        out += ['<ul class="errors">' + "".join(f"<li><pre>{_e(e.describe())}</pre></li>" for e in result.errors)
+        out += ['<ul class="errors">' + "".join(f"<li><pre>{_e(str(e))}</pre></li>" for e in result.errors)
                 + "</ul>"] if result.errors else ["<p>None.</p>"]
         if result.notes:
             out.append("<h3>Notes</h3><ul class=\"notes\">" + "".join(f"<li>{_e(n)}</li>" for n in result.notes)
