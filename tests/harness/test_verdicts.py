@@ -248,3 +248,17 @@ def test_untested_reasons_from_what_came_back():
 def test_no_operation_selected_is_a_usage_error(ecoevents, capsys):
     assert contract_test(["ecoevents", "--base-url", ecoevents.base_url, "--include", "noSuchOperation", *SMALL]) == 2
     assert "no operation selected" in capsys.readouterr().err
+
+
+def test_message_shape_leaves_out_what_varies_from_case_to_case():
+    from contract_tests.runner import shape
+
+    first = shape("Custom check failed", "status='draft' should return only matching items; item evt_123 has "
+                                         "{'status': 'active'}")
+    second = shape("Custom check failed", "status='published' should return only matching items; item evt_9f has "
+                                          "{'status': 'cancelled'}")
+    assert first == second
+    assert shape("Response violates schema", '"title" is a required property') != \
+        shape("Response violates schema", "None is not of type 'string'")
+    assert shape("x", "Expected at most 10 items (limit=10); got 12") == \
+        shape("x", "Expected at most 5 items (limit=5); got 99")
