@@ -17,7 +17,7 @@ import requests
 
 from .context import Credentials, Identity, Run, demo_credentials, from_environment
 from .reports import console, html_report, junit, markdown
-from .runner import EXIT_CODES, PHASES, Options, execute, progress_line
+from .runner import EXIT_CODES, PHASES, Options, describe_error, execute, progress_line
 from .speclint import SLUGS
 from .speclint import main as lint_main
 
@@ -129,7 +129,11 @@ def main(argv: list[str] | None = None) -> int:
                       destructive=args.destructive, allow_untested=tuple(args.allow_untested),
                       strict=args.strict)
     show = not args.quiet and sys.stderr.isatty()
-    result = execute(run, options, progress=progress_line if show else None)
+    try:
+        result = execute(run, options, progress=progress_line if show else None)
+    except Exception as exc:  # the suite itself broke, outside any check: no verdict on the server
+        print(f"contract-test: harness error: {describe_error(exc)}", file=sys.stderr)
+        return 4
     if show:
         sys.stderr.write("\n")
     if not result.operations:

@@ -405,8 +405,8 @@ class _Collector:
         try:
             why = deviations.classify(rule, failure, case, response, self.run.contract)
         except Exception as exc:  # the judge crashed: say so, and count the failure as a violation
-            self._internal.append(HarnessError(operation, f"deviations.classify({rule})", _describe(exc),
-                                               _curl(recorder, case) if case is not None else ""))
+            self._internal_error(HarnessError(operation, f"deviations.classify({rule})", describe_error(exc),
+                                              _curl(recorder, case) if case is not None else ""))
             why = None
         self._mark(operation, rule, "deviation" if why else "failed")
         message, reproducer = own_reproducer(failure.message)
@@ -423,6 +423,15 @@ class _Collector:
         group.case_ids.add(case_id)
         group.failure.count = len(group.case_ids)
 
+    def _internal_error(self, error: HarnessError) -> None:
+        """One entry per place and message, counted: the first request it happened on is named."""
+        same = next((e for e in self._internal if (e.operation, e.where, e.message)
+                     == (error.operation, error.where, error.message)), None)
+        if same is None:
+            self._internal.append(error)
+        else:
+            same.count += 1
+
     def engine_error(self, label: str, error: BaseException, code_sample: str | None) -> None:
         self._engine_errors.append((label, error, code_sample))
 
@@ -434,10 +443,10 @@ class _Collector:
             found = next((e for e in pending if e[0] == operation), None)
             if found is not None:
                 pending.remove(found)
-            message = _describe(found[1]) if found else "the check raised an error"
+            message = describe_error(found[1]) if found else "the check raised an error"
             out.append(HarnessError(operation, rule, message, curl, count=len(ids)))
         for label, error, code_sample in pending:
-            out.append(HarnessError(label, "engine", _describe(error), code_sample or ""))
+            out.append(HarnessError(label, "engine", describe_error(error), code_sample or ""))
         return out
 
     def groups(self, *, violations: bool) -> list[Failure]:
@@ -454,8 +463,8 @@ class _Collector:
                 if check is not None:
                     _shrink(self.run, group, check)
             except Exception as exc:  # shrinking is a convenience: its failure never changes the verdict
-                self._internal.append(HarnessError(group.failure.operation, f"shrinking {group.failure.rule}",
-                                                   _describe(exc), group.failure.curl))
+                self._internal_error(HarnessError(group.failure.operation, f"shrinking {group.failure.rule}",
+                                                  describe_error(exc), group.failure.curl))
 
 
 def _curl(recorder, case) -> str:
@@ -469,7 +478,7 @@ def _curl(recorder, case) -> str:
         return ""
 
 
-def _describe(error: BaseException) -> str:
+def describe_error(error: BaseException) -> str:
     """An exception with where it was raised: our own code's last frame when it is in the stack."""
     frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
     ours = [f for f in frames if "contract_tests" in f.filename] or frames

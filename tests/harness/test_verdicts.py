@@ -262,3 +262,20 @@ def test_message_shape_leaves_out_what_varies_from_case_to_case():
         shape("Response violates schema", "None is not of type 'string'")
     assert shape("x", "Expected at most 10 items (limit=10); got 12") == \
         shape("x", "Expected at most 5 items (limit=5); got 99")
+
+
+def test_a_crashing_judge_of_deviations_is_a_harness_error_and_the_failure_stays_a_violation(monkeypatch):
+    def classify(rule, failure, case, response, contract):
+        raise ValueError("cannot judge")
+
+    monkeypatch.setattr("contract_tests.deviations.classify", classify)
+    wrap = lambda app: Broken(app, after=server_error_when("status", lambda v: True))  # noqa: E731
+    with running("namak", settings=Settings(), wrap=wrap) as server:
+        run = Run("namak", server.base_url, demo_credentials("namak"))
+        result = execute(run, Options(max_examples=5, seed=1, phases=("fuzzing",), include=("listEvents",),
+                                      checks=("not_a_server_error",)))
+    assert [f.rule for f in result.failures] == ["not_a_server_error"] and not result.deviations
+    [error] = result.errors
+    assert error.operation == "GET /v1/events" and error.where == "deviations.classify(not_a_server_error)"
+    assert "ValueError: cannot judge" in error.message and error.curl.startswith("curl")
+    assert result.exit_code() == 1
