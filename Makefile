@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench fuzz contract-full clean
+.PHONY: install run test chromium lint bench fuzz contract-full clean
 
 install: $(STAMP)
 
@@ -18,9 +18,17 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/mockserver serve all
 
-# Every test: specs, the mocks over HTTP, the contract suite against good and broken servers.
-test: install
+# Every test: specs, the mocks over HTTP, the contract suite against good and broken servers, and
+# the HTML report rendered in headless Chromium (installed from Debian when missing and root).
+test: install chromium
 	$(BIN)/python -m pytest
+
+chromium:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver \
+	  || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	      && (apt-get install -y -qq chromium chromium-driver \
+	          || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver))) \
+	  || echo "chromium not installed: the HTML report test will fail (apt-get install chromium chromium-driver)"
 
 lint: install
 	$(BIN)/python -m contract_tests.speclint

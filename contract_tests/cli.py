@@ -1,7 +1,8 @@
 """`contract-test SLUG --base-url URL [options]`: does the server at URL honour its contract?
 
-Exit 0: it conforms. Exit 1: it violates the contract (each failure names the operation, the
-rule, what was expected, what came back, and a curl line). Exit 2: usage or connection error.
+Exit 0: it conforms. 1: it violates the document (each failure group names the operation, the
+rule, what was expected, what came back, and a curl line). 2: usage or connection error. 3: not
+enough evidence (an operation never got a 2xx to a valid request). 4: harness error.
 
 Also: `contract-test lint [SLUG|FILE ...]` checks specs.
 """
@@ -15,7 +16,8 @@ import sys
 import requests
 
 from .context import Credentials, Identity, Run, demo_credentials, from_environment
-from .runner import PHASES, Options, execute, junit_xml, progress_line, report
+from .reports import console, html_report, junit, markdown
+from .runner import EXIT_CODES, PHASES, Options, describe_error, execute, progress_line
 from .speclint import SLUGS
 from .speclint import main as lint_main
 
@@ -25,11 +27,14 @@ EPILOG = """credentials (defaults: the mock's demo credentials from fixtures/SLU
   --body-credential token=T --body-credential username=U   credentials carried in JSON bodies
   or environment: CONTRACT_DEFAULT_HEADER, CONTRACT_<ROLE>_HEADER, CONTRACT_BODY_<FIELD>
 
+exit codes (when several apply, the first of 1, 4, 3 wins):
+{exit_codes}
+
 examples:
   contract-test amarevents --base-url http://127.0.0.1:8002/api
   contract-test namak --base-url https://staging.example.com/v1 -H "Authorization: Bearer $KEY" \\
-      --junit-xml reports/namak.xml --report reports/namak.md
-"""
+      --junit-xml reports/namak.xml --report reports/namak.md --html reports/namak.html
+""".format(exit_codes="\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items()))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,8 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--checks", default="", help="comma-separated rule names (default: all)")
     parser.add_argument("--destructive", action="store_true",
                         help="also run operations that may revoke the run's own credentials")
-    parser.add_argument("--junit-xml", metavar="FILE")
-    parser.add_argument("--report", metavar="FILE", help="a readable Markdown summary")
+    parser.add_argument("--allow-untested", action="append", default=[], metavar="OPERATION_ID",
+                        help="an operation that may end untested (no 2xx to a valid request) without exit 3")
+    parser.add_argument("--strict", action="store_true",
+                        help="deviations (failures resting only on what the document does not state) "
+                             "count as violations")
+    parser.add_argument("--junit-xml", metavar="FILE",
+                        help="JUnit XML: a test case per (operation, rule) that ran")
+    parser.add_argument("--report", metavar="FILE", help="a Markdown summary that fits a pull-request comment")
+    parser.add_argument("--html", metavar="FILE", help="a self-contained HTML report (viewable offline)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     return parser
@@ -114,19 +126,28 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(max_examples=args.max_examples, seed=args.seed, workers=args.workers, phases=phases,
                       include=tuple(args.include), exclude=tuple(args.exclude),
                       checks=tuple(c.strip() for c in args.checks.split(",") if c.strip()),
-                      destructive=args.destructive)
+                      destructive=args.destructive, allow_untested=tuple(args.allow_untested),
+                      strict=args.strict)
     show = not args.quiet and sys.stderr.isatty()
-    result = execute(run, options, progress=progress_line if show else None)
+    try:
+        result = execute(run, options, progress=progress_line if show else None)
+    except Exception as exc:  # the suite itself broke, outside any check: no verdict on the server
+        print(f"contract-test: harness error: {describe_error(exc)}", file=sys.stderr)
+        return 4
     if show:
         sys.stderr.write("\n")
-    for failure in result.failures:
-        print(failure.describe(), end="\n\n")
-    print(result.summary())
+    if not result.operations:
+        print(console(result))
+        print("contract-test: no operation selected (check --include/--exclude)", file=sys.stderr)
+        return 2
+    print(console(result))
     if args.junit_xml:
-        _write(args.junit_xml, junit_xml([result]))
+        _write(args.junit_xml, junit([result]))
     if args.report:
-        _write(args.report, report([result]))
-    return 0 if result.ok else 1
+        _write(args.report, markdown([result]))
+    if args.html:
+        _write(args.html, html_report([result]))
+    return result.exit_code()
 
 
 def _write(path: str, text: str) -> None:

@@ -21,13 +21,23 @@ CONFORMING = list(SLUGS)
 DEPTH = int(os.environ.get("CONTRACT_MAX_EXAMPLES", 20))  # `make contract-full` runs 200
 
 
+# Operations the run's default identity may not call (Amar's default is the admin key; these admit
+# user and organizer keys only): every valid request gets 403, so they are untested until the run
+# calls each operation as an identity it admits. And Amar's deleteTicket is reached with a ticket
+# that exists only when a stateful sequence gets a ticket created first, which some runs of this
+# depth do and some do not (every other request names a random id: 404).
+UNTESTABLE_AS_DEFAULT = {"amarevents": ("updateMe", "listMyTickets", "deleteTicket")}
+
+
 @pytest.mark.parametrize("slug", CONFORMING)
 def test_mock_conforms_to_its_contract(slug):
     # The documented limits (Amar: 300 a minute) would turn most of a run into 429s.
     with running(slug, settings=Settings(validate_responses=True, rate_limits={"limit": 10**9})) as server:
-        result = execute(Run(slug, server.base_url, demo_credentials(slug)), Options(max_examples=DEPTH, seed=11))
+        result = execute(Run(slug, server.base_url, demo_credentials(slug)),
+                         Options(max_examples=DEPTH, seed=11, allow_untested=UNTESTABLE_AS_DEFAULT.get(slug, ())))
     assert result.cases > 50
     assert result.ok, result.summary() + "\n" + "\n".join(f.describe() for f in result.failures)
+    assert result.exit_code() == 0 and not result.errors
 
 
 def test_command_exit_codes_and_reports(tmp_path, capsys):
@@ -37,9 +47,16 @@ def test_command_exit_codes_and_reports(tmp_path, capsys):
                               "--phases", "examples,fuzzing", "--junit-xml", str(junit), "--report", str(summary)])
         assert code == 0
         suite = ET.parse(junit).getroot().find("testsuite")
-        assert suite.get("failures") == "0" and int(suite.get("tests")) == 7
-        assert "namak: conforms" in summary.read_text()
-    assert "verdict: conforms" in capsys.readouterr().out
+        names = [case.get("name") for case in suite.iter("testcase")]
+        # a test case per (operation, rule) that ran: every operation, each with the rules that judged it
+        assert suite.get("failures") == "0" and suite.get("errors") == "0" and int(suite.get("tests")) == len(names)
+        operations = {name.split(": ")[0] for name in names}
+        assert len(operations) == 7 and "GET /v1/events: filters_honoured" in names
+        assert "GET /v1/events/{id}: response_schema_conformance" in names
+        text = summary.read_text()
+        assert "namak: conforms" in text and "| operation | cases |" in text and "| GET /v1/events |" in text
+    out = capsys.readouterr().out
+    assert "verdict: conforms (exit 0" in out and "GET /v1/events/{id}" in out
 
 
 def test_command_says_which_rule_a_broken_server_breaks(tmp_path, capsys):

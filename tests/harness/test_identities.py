@@ -10,6 +10,7 @@ import httpx
 from contract_tests.cli import credentials_from
 from contract_tests.cli import main as contract_test
 from contract_tests.context import Run, demo_credentials
+from contract_tests.spec import contract
 from mockserver.app import Settings
 from mockserver.testing import running
 
@@ -41,6 +42,10 @@ def test_a_session_cookie_run_against_amar_conforms():
     with running("amarevents", settings=settings) as server:
         login = httpx.post(server.base_url + "/auth/login", json=ORGANIZER_LOGIN, timeout=10)
         cookie = f"session={login.cookies['session']}"
+        # what an organizer's session may not call (admin-only, user-only) it cannot test: let those off
+        barred = [op_id for op_id, op in contract("amarevents").operations.items()
+                  if "organizer" not in ((op.ext("access") or {}).get("key_types") or ["organizer"])]
         code = contract_test(["amarevents", "--base-url", server.base_url, "-H", f"Cookie: {cookie}",
-                              "--max-examples", "10", "--seed", "1", "--quiet"])
-    assert code == 0
+                              "--max-examples", "10", "--seed", "1", "--quiet",
+                              *(arg for op_id in barred for arg in ("--allow-untested", op_id))])
+    assert barred and code == 0
