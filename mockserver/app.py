@@ -28,6 +28,7 @@ from . import errors
 from .admin import ControlSurface
 from .auth import security_map
 from .contract import Contract, Operation, contract
+from .cors import Cors
 from .encoding import JSONIFIER
 from .errors import ApiError
 from .fastpath import FastPath
@@ -57,6 +58,8 @@ class Settings:
     rate_limits: dict | None = None              # {"limit": N} (every key) or {"limits_by_key_type": {...}}
     journal_size: int = 500
     fast_path: bool = True                      # requests skip Connexion's per-request stack (fastpath.py)
+    cors: bool = True                           # answer browsers on any origin (cors.py)
+    cors_origins: tuple[str, ...] = ()          # only these origins (with cors on); empty: any
 
 
 @dataclasses.dataclass
@@ -234,7 +237,8 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
                        contract=spec, window=window, config=rate)
     mock.rate_window = window
     fast = FastPath(mock, KeyPolicy(None, contract=spec, window=window, config=rate)) if settings.fast_path else None
-    return ControlSurface(app, mock, fast)
+    served = ControlSurface(app, mock, fast)
+    return Cors(served, spec, list(settings.cors_origins)) if settings.cors else served
 
 
 def _validators():

@@ -68,6 +68,10 @@ def main(argv=None) -> int:
                        help="rate-limit window instead of the spec's (e.g. 1 for fuzzing at full speed)")
     serve.add_argument("--rate-limit", type=int, default=None, metavar="N",
                        help="requests per window for every key, instead of the documented limits")
+    serve.add_argument("--cors", choices=["on", "off"], default="on",
+                       help="answer browsers on other origins (default on: any origin, credentials allowed)")
+    serve.add_argument("--cors-origin", nargs="+", default=(), metavar="ORIGIN",
+                       help="allow only these origins (e.g. http://localhost:3000)")
     args = parser.parse_args(argv)
 
     slugs = list(SLUGS) if args.slug == "all" else [args.slug]
@@ -75,7 +79,8 @@ def main(argv=None) -> int:
         parser.error("--port and --fixtures apply to one API, not to 'all'")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings(validate_responses=args.validate_responses, rate_limit_window=args.rate_limit_window,
-                        rate_limits={"limit": args.rate_limit} if args.rate_limit else None)
+                        rate_limits={"limit": args.rate_limit} if args.rate_limit else None,
+                        cors=args.cors == "on", cors_origins=tuple(args.cors_origin))
     try:
         servers = _servers(slugs, args.host, args.port, args.fixtures, settings)
     except (OSError, LookupError, ValueError) as exc:
