@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import functools
 import importlib
+import json
 import pathlib
 import re
 
@@ -18,13 +19,13 @@ import connexion
 import connexion.decorators.parameter
 import connexion.security
 import connexion.utils
-import yaml
 from connexion.frameworks import starlette as starlette_framework
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 
 from . import errors
+from . import fixtures as fixtures_module
 from .admin import ControlSurface
 from .auth import security_map
 from .contract import Contract, Operation, contract
@@ -37,7 +38,7 @@ from .ratelimit import KeyPolicy, SlidingWindow
 from .resources import Resources
 from .store import Store
 
-FIXTURES_DIR = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES_DIR = fixtures_module.FIXTURES_DIR
 
 # Connexion inspects the signature of the handler and of each security function on every
 # request (py-spy: ~11% of a read by id). The functions never change once the app is built.
@@ -92,6 +93,7 @@ class Mock:
         self.store = Store(fixtures.get("collections", {}), id_styles=id_styles(self.contract))
         self.resources = Resources(self.store)
         self.rate_window: SlidingWindow | None = None
+        self.links = ProductionLinks(self.contract, fixtures)
 
     def authenticate(self, scheme: dict, credential: str):
         return self.behaviour.authenticate(self.store, scheme, credential)
@@ -116,7 +118,7 @@ class Mock:
             result = custom(call) if custom is not None else generic(call)
             return with_headers(result, rate_headers)
 
-        return answer
+        return self.links.rewriting(answer)
 
     def handler(self, operation_id: str):
         operation = self.contract.operations[operation_id]
@@ -130,6 +132,46 @@ class Mock:
 
         handle.__name__ = operation_id
         return handle
+
+
+class ProductionLinks:
+    """Hyperlinks to the documented production API (`servers[0]` and the base path: Tickets' `url`
+    fields, `https://tickets.namespace.ee/api/events/<id>/`) answered as links to the mock itself, on
+    the origin the request came to (as the `Link` header is), so an app that follows them stays on
+    the mock. Links elsewhere on that host (Amar's uploads, Eventify's media) are assets the mock does
+    not serve, and stay. Only an API whose seed data or documented answers hold such links pays for it."""
+
+    def __init__(self, spec: Contract, fixtures: dict):
+        servers = spec.raw.get("servers") or [{}]
+        host = servers[0].get("url", "").rstrip("/")
+        self.prefix = host + spec.base_path + "/" if host.startswith("https://") else None
+        self.base_path = spec.base_path
+        seen = json.dumps([fixtures.get("collections"), spec.raw.get("paths")], default=str)
+        self.wanted = self.prefix is not None and self.prefix in seen
+
+    def rewriting(self, answer):
+        if not self.wanted:
+            return answer
+        prefix = self.prefix
+
+        def rewritten(params, body, principal, request, rate_headers):
+            out, status, headers = answer(params, body, principal, request, rate_headers)
+            host = request.headers.get("host")
+            if host and out is not None:
+                out = _replace_prefix(out, prefix, f"http://{host}{self.base_path}/")
+            return out, status, headers
+
+        return rewritten
+
+
+def _replace_prefix(node, old: str, new: str):
+    if isinstance(node, str):
+        return new + node[len(old):] if node.startswith(old) else node
+    if isinstance(node, dict):
+        return {key: _replace_prefix(value, old, new) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_replace_prefix(value, old, new) for value in node]
+    return node
 
 
 def with_headers(result, extra: dict | None):
@@ -198,9 +240,9 @@ def _find_x_id(schema, depth=0):
 
 
 def load_fixtures(slug: str, path: str | pathlib.Path | None = None) -> dict:
-    path = pathlib.Path(path) if path else FIXTURES_DIR / f"{slug}.yaml"
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
+    """The seed data in `path` (else `fixtures/<slug>.yaml`), checked against the spec: a FixtureError
+    names every problem (fixtures.py)."""
+    return fixtures_module.read(slug, path)
 
 
 def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
@@ -238,7 +280,9 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
     mock.rate_window = window
     fast = FastPath(mock, KeyPolicy(None, contract=spec, window=window, config=rate)) if settings.fast_path else None
     served = ControlSurface(app, mock, fast)
-    return Cors(served, spec, list(settings.cors_origins)) if settings.cors else served
+    if settings.cors:
+        served = Cors(served, spec, list(settings.cors_origins))
+    return served
 
 
 def _validators():
