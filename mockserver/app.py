@@ -35,6 +35,7 @@ from .errors import ApiError
 from .fastpath import FastPath
 from .prefer import forced, preferred_code
 from .ratelimit import KeyPolicy, SlidingWindow
+from .requestlog import RequestLog
 from .resources import Resources
 from .store import Store
 
@@ -61,6 +62,7 @@ class Settings:
     fast_path: bool = True                      # requests skip Connexion's per-request stack (fastpath.py)
     cors: bool = True                           # answer browsers on any origin (cors.py)
     cors_origins: tuple[str, ...] = ()          # only these origins (with cors on); empty: any
+    request_log: bool = False                   # one line per request on stdout (requestlog.py)
 
 
 @dataclasses.dataclass
@@ -282,6 +284,8 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
     served = ControlSurface(app, mock, fast)
     if settings.cors:
         served = Cors(served, spec, list(settings.cors_origins))
+    if settings.request_log:
+        served = RequestLog(served, slug)
     return served
 
 

@@ -13,12 +13,8 @@ import contextlib
 import functools
 import http.server
 import json
-import os
 import pathlib
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -31,9 +27,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from contract_tests.speclint import SLUGS
 from mockserver.app import Settings
-from mockserver.testing import running
+from mockserver.testing import ServedProcess, running
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ORIGIN_HEADERS = {"Origin": "http://localhost:3000"}
 
@@ -65,12 +60,6 @@ const calls = %s;
 """
 
 RATE = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -177,34 +166,11 @@ def test_a_page_on_another_origin_uses_every_mock(browser, mocks):
     assert any(e["title"] == "From the browser" for e in mocks["namak"].store.all("events"))
 
 
-def serve_subprocess(*args: str) -> tuple[subprocess.Popen, str]:
-    """`mockserver serve ...` as a user starts it, on a free port; (process, root URL) once it answers."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-m", "mockserver.cli", "serve", *args, "--port", str(port)],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    root = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"mockserver exited: {process.stderr.read()}")
-        with contextlib.suppress(httpx.HTTPError):
-            httpx.get(root + "/__admin/health", timeout=1)
-            return process, root
-        time.sleep(0.1)
-    process.kill()
-    raise AssertionError("mockserver did not start in 30 s")
-
-
 @contextlib.contextmanager
-def served(*args: str):
-    process, root = serve_subprocess(*args)
-    try:
-        yield root
-    finally:
-        process.terminate()
-        process.wait(10)
-        process.stderr.close()
+def served(slug: str, *args: str):
+    """`mockserver serve SLUG ARGS` as a user starts it, on a free port: its root URL."""
+    with ServedProcess(slug, "--port", "0", "--quiet", *args) as process:
+        yield process.roots[slug]
 
 
 def test_cors_off_leaves_the_browser_blocked(browser):
