@@ -16,6 +16,7 @@ import errno
 import gc
 import json
 import logging
+import pathlib
 import signal
 import socket
 import sys
@@ -24,6 +25,7 @@ import uvicorn
 
 from contract_tests.speclint import SLUGS
 
+from . import state
 from .app import Settings, create_app, load_fixtures
 from .contract import contract
 from .fixtures import FixtureError
@@ -75,6 +77,28 @@ def _bind(slug: str, host: str, port: int) -> socket.socket:
         raise CliError(f"cannot serve {slug} on {where}: a port is a number from 0 to 65535") from None
     sock.set_inheritable(True)
     return sock
+
+
+def _kept_state(slug: str, path: str):
+    """The state kept in `path` (None if there is none yet), checked; its directory must exist, so the
+    state can be written there at shutdown."""
+    directory = pathlib.Path(path).resolve().parent
+    if not directory.is_dir():
+        raise CliError(f"--state {path}: no directory {directory} to keep the state in")
+    if pathlib.Path(path).is_dir():
+        raise CliError(f"--state {path}: is a directory, not a file")
+    return state.read_file(slug, path)
+
+
+def _keep_state(slug: str, store, path: str) -> None:
+    document = state.document(store)
+    try:
+        state.write_file(path, document)
+    except OSError as exc:
+        raise CliError(f"--state {path}: the state of {slug} was not written: {exc.strerror or exc}") from None
+    records = sum(len(records) for records in document.values())
+    print(f"{slug}: state written to {path} ({records} records); the next start with --state {path} loads it",
+          flush=True)
 
 
 def _credential_text(entry: dict) -> str:
@@ -150,6 +174,8 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                        help="answer browsers on other origins (default on: any origin, credentials allowed)")
     serve.add_argument("--cors-origin", nargs="+", default=(), metavar="ORIGIN",
                        help="allow only these origins (e.g. http://localhost:3000)")
+    serve.add_argument("--state", default=None, metavar="FILE",
+                       help="load the store from FILE at start if it exists, write it there at shutdown (one API only)")
     serve.add_argument("--quiet", action="store_true", help="no line per request in the terminal")
     return parser, serve
 
@@ -166,8 +192,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     slugs = list(SLUGS) if args.slug == "all" else [args.slug]
-    if len(slugs) > 1 and args.fixtures:
-        serve.error("--fixtures applies to one API, not to 'all'")
+    if len(slugs) > 1 and (args.fixtures or args.state):
+        serve.error(f"{'--fixtures' if args.fixtures else '--state'} applies to one API, not to 'all'")
     if args.port is not None and not 0 <= args.port <= 65536 - len(slugs):
         serve.error(f"argument --port: {args.port} is not a port (0 to 65535)")
     for origin in args.cors_origin:
@@ -182,9 +208,12 @@ def main(argv=None) -> int:
     try:
         for slug in slugs:
             sockets.append(_bind(slug, args.host, _port(slugs, slug, args.port)))
+        kept = _kept_state(slugs[0], args.state) if args.state else None
         servers = []
         for slug, sock in zip(slugs, sockets, strict=True):
             app = create_app(slug, fixtures=args.fixtures, settings=settings)
+            if kept is not None:
+                app.mock.store.load(kept)
             config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
             servers.append((slug, _Server(config), sock))
         # the apps, specs and fixtures live as long as the process: out of the collector's way, or
@@ -193,6 +222,8 @@ def main(argv=None) -> int:
         ports = {slug: sock.getsockname()[1] for slug, sock in zip(slugs, sockets, strict=True)}
         table = banner(slugs, args.host, args.port, args.fixtures, ports)
         asyncio.run(_serve_all(servers, lambda: print(table, flush=True)))
+        if args.state:
+            _keep_state(slugs[0], app.mock.store, args.state)  # one API: its app
     except (CliError, FixtureError) as exc:
         print("\n".join(f"mockserver: {line}" for line in str(exc).splitlines()), file=sys.stderr)
         return 1

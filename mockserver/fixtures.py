@@ -22,6 +22,7 @@ import dataclasses
 import functools
 import importlib
 import pathlib
+import re
 
 import jsonschema
 import yaml
@@ -205,8 +206,8 @@ def _validator(slug: str, name: str):
 def _say(error: jsonschema.ValidationError) -> str:
     path = [str(p) for p in error.absolute_path]
     if error.validator == "required":
-        missing = next((f for f in error.validator_value if f not in (error.instance or {})), None)
-        field = ".".join([*path, missing]) if missing else ".".join(path)
+        named = re.match(r"^'(.+)' is a required property$", error.message)
+        field = ".".join([*path, named.group(1)]) if named else ".".join(path)
         return f"field {field!r}: required, missing"
     if error.validator == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))

@@ -4,6 +4,7 @@ tour says (only the ports are swapped for the test's free ones)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import pathlib
 import re
 import subprocess
@@ -72,3 +73,18 @@ def test_the_browser_section_answers_as_it_says():
         assert answered.startswith("http/1.1 200")
         assert "access-control-allow-origin: http://localhost:3000" in answered
         assert "x-ratelimit-remaining" in answered.split("access-control-expose-headers:")[1].split("\n")[0]
+
+
+def test_the_own_data_section_answers_as_it_says(tmp_path):
+    download, upload, refused = section_commands("### Your own data")
+    with running("namak") as server:
+        ports = {"8001": str(server.port)}
+        server.store.delete("events", "evt_121")  # a state of the developer's own
+        run(f"cd {tmp_path} && " + on_ports(download, ports))
+        saved = json.loads((tmp_path / "namak-state.json").read_text(encoding="utf-8"))
+        assert "evt_121" not in [e["id"] for e in saved["events"]]
+        server.store.reset()
+        assert json.loads(run(f"cd {tmp_path} && " + on_ports(upload, ports)))["status"] == "loaded"
+        assert server.store.get("events", "evt_121") is None and server.store.get("events", "evt_123")
+        answer = json.loads(run(on_ports(refused, ports)))
+        assert "evnets" in answer["error"] and server.store.get("events", "evt_122")
