@@ -21,7 +21,7 @@ run: install
 # Every test: specs, the mocks over HTTP and in headless Chromium (installed here when missing, as root),
 # the contract suite against good and broken servers.
 test: install
-	command -v chromium >/dev/null || ([ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium chromium-driver) || echo "chromium missing: the browser tests will fail (apt-get install chromium chromium-driver)"
+	(command -v chromium && command -v chromedriver) >/dev/null || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium chromium-driver) || echo "chromium missing: the browser tests will fail (apt-get install chromium chromium-driver)"
 	$(BIN)/python -m pytest
 
 lint: install

@@ -125,9 +125,9 @@ def banner(slugs, host, port, fixtures, ports: dict[str, int] | None = None) -> 
     return "\n".join(lines)
 
 
-async def _serve_all(servers: list[tuple[str, uvicorn.Server, socket.socket]], on_ready) -> None:
+async def _serve_all(servers: list[tuple[str, uvicorn.Server, socket.socket]], on_ready) -> bool:
     """Serve until a signal; `on_ready()` once every server is up. A server that fails to start
-    stops the others."""
+    stops the others. False: stopped by a signal before every server was up."""
     loop = asyncio.get_running_loop()
     stopping = []
 
@@ -142,17 +142,24 @@ async def _serve_all(servers: list[tuple[str, uvicorn.Server, socket.socket]], o
         loop.add_signal_handler(sig, stop)
     tasks = [asyncio.create_task(server.serve(sockets=[sock])) for _, server, sock in servers]
     deadline = loop.time() + START_TIMEOUT
+    interrupted = False
     while not all(server.started for _, server, _ in servers):
-        if any(task.done() for task in tasks) or stopping or loop.time() > deadline:
+        if stopping:  # Ctrl-C while starting: stop quietly
+            interrupted = True
+            break
+        if any(task.done() for task in tasks) or loop.time() > deadline:
             stop()
             break
         await asyncio.sleep(0.02)
     else:
         on_ready()
     results = await asyncio.gather(*tasks, return_exceptions=True)
+    if interrupted:
+        return False
     for (slug, server, _), result in zip(servers, results, strict=True):
         if isinstance(result, BaseException) or not server.started:
             raise CliError(f"{slug} did not start" + (f": {result}" if isinstance(result, BaseException) else ""))
+    return True
 
 
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -221,8 +228,8 @@ def main(argv=None) -> int:
         gc.freeze()
         ports = {slug: sock.getsockname()[1] for slug, sock in zip(slugs, sockets, strict=True)}
         table = banner(slugs, args.host, args.port, args.fixtures, ports)
-        asyncio.run(_serve_all(servers, lambda: print(table, flush=True)))
-        if args.state:
+        served = asyncio.run(_serve_all(servers, lambda: print(table, flush=True)))
+        if args.state and served:
             _keep_state(slugs[0], app.mock.store, args.state)  # one API: its app
     except (CliError, FixtureError) as exc:
         print("\n".join(f"mockserver: {line}" for line in str(exc).splitlines()), file=sys.stderr)

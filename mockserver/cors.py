@@ -82,8 +82,14 @@ class Cors(CORSMiddleware):
         return getattr(self.app, name)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not any(name == b"origin" for name, _ in scope["headers"]):
-            await self.app(scope, receive, send)  # not a CORS request
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, _ in scope["headers"]:
+            if name == b"origin":
+                break
+        else:
+            await self.app(scope, receive, send)  # not a CORS request: nothing to add
             return
         headers = Headers(scope=scope)
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
