@@ -78,7 +78,9 @@ class Cors(CORSMiddleware):
         self.contract = contract
 
     def __getattr__(self, name):
-        # only called for what this object lacks: the wrapped ControlSurface's attributes
+        # only called for what this object lacks: the wrapped app's attributes
+        if name == "app":  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
         return getattr(self.app, name)
 
     async def __call__(self, scope, receive, send):

@@ -19,6 +19,7 @@ Any problem raises `FixtureError`, naming the file, collection, record and field
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import importlib
 import pathlib
@@ -227,7 +228,5 @@ def _kind(value) -> str:
 
 
 def _closest(name: str, known) -> str | None:
-    import difflib
-
     found = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return found[0] if found else None

@@ -24,6 +24,9 @@ class RequestLog:
         self.stream = stream
 
     def __getattr__(self, name):
+        # only called for what this object lacks: the wrapped app's attributes
+        if name == "app":  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
         return getattr(self.app, name)
 
     async def __call__(self, scope, receive, send):
