@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/mockserver serve all
 
-# Every test: specs, the mocks over HTTP, the contract suite against good and broken servers, and
-# the HTML report rendered in headless Chromium (installed from Debian when missing and root).
+# Every test: specs, the mocks over HTTP and in headless Chromium, the contract suite against good
+# and broken servers, its HTML report in Chromium (Debian's chromium installed when missing, as root).
 test: install chromium
 	$(BIN)/python -m pytest
 
@@ -28,7 +28,7 @@ chromium:
 	  || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
 	      && (apt-get install -y -qq chromium chromium-driver \
 	          || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver))) \
-	  || echo "chromium not installed: the HTML report test will fail (apt-get install chromium chromium-driver)"
+	  || echo "chromium not installed: the browser tests will fail (apt-get install chromium chromium-driver)"
 
 lint: install
 	$(BIN)/python -m contract_tests.speclint

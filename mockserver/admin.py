@@ -4,7 +4,8 @@
     POST /__admin/reset      state back to the fixtures, rate-limit windows cleared
     GET  /__admin/requests   the journal of recent requests and responses (newest last)
     DELETE /__admin/requests clear the journal
-    GET  /__admin/state      every collection of the store, as JSON
+    GET  /__admin/state      every collection of the store, as JSON (a download)
+    PUT  /__admin/state      load a state (GET's document), checked as fixtures are (state.py)
 
 It also journals every request to the API and redirects a slashless path to its slashed
 form where the spec writes trailing slashes (as Django's APPEND_SLASH does).
@@ -17,7 +18,11 @@ import json
 import re
 import time
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
+
+from . import state
+from .fixtures import FixtureError
 
 ADMIN = "/__admin"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -102,11 +107,33 @@ class ControlSurface:
         elif path == "/requests" and method == "DELETE":
             self.journal.clear()
             response = JSONResponse({"status": "cleared"})
-        elif path == "/state" and method == "GET":
-            response = JSONResponse(json.loads(json.dumps(self.store.snapshot(), default=str)))
+        elif path == "/state" and method in ("GET", "PUT"):
+            response = await self._state(scope, receive, method)
         else:
             response = JSONResponse({"error": f"no admin route {method} {scope['path']}"}, status_code=404)
         await response(scope, receive, send)
+
+    # --- the state: download and load (issue 12 item 8; see state.py) -----------------------------
+    async def _state(self, scope, receive, method):
+        """GET: the store's state as a JSON download. PUT: load one (checked as fixtures are; a bad one is
+        a 400 naming every problem, and nothing changes)."""
+        slug = self.mock.contract.slug
+        if method == "GET":
+            return JSONResponse(state.document(self.store),
+                                headers={"Content-Disposition": f'attachment; filename="{slug}-state.json"'})
+        raw = await Request(scope, receive).body()
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            return JSONResponse({"error": f"PUT /__admin/state: the body is not JSON ({exc})"}, status_code=400)
+        try:
+            state.load(self.mock, data, "PUT /__admin/state")
+        except FixtureError as exc:
+            return JSONResponse({"error": f"the state was not loaded: {exc.problems[0]}"
+                                          + (f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""),
+                                 "problems": exc.problems}, status_code=400)
+        counts = {name: len(records or []) for name, records in state.collections_of(slug, data).items()}
+        return JSONResponse({"status": "loaded", "api": slug, "collections": counts})
 
 
 def _readable(entry: dict) -> dict:

@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import functools
 import importlib
+import json
 import pathlib
 import re
 
@@ -18,25 +19,27 @@ import connexion
 import connexion.decorators.parameter
 import connexion.security
 import connexion.utils
-import yaml
 from connexion.frameworks import starlette as starlette_framework
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 
 from . import errors
+from . import fixtures as fixtures_module
 from .admin import ControlSurface
 from .auth import security_map
 from .contract import Contract, Operation, contract
+from .cors import Cors
 from .encoding import JSONIFIER
 from .errors import ApiError
 from .fastpath import FastPath
 from .prefer import forced, preferred_code
 from .ratelimit import KeyPolicy, SlidingWindow
+from .requestlog import RequestLog
 from .resources import Resources
 from .store import Store
 
-FIXTURES_DIR = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES_DIR = fixtures_module.FIXTURES_DIR
 
 # Connexion inspects the signature of the handler and of each security function on every
 # request (py-spy: ~11% of a read by id). The functions never change once the app is built.
@@ -57,6 +60,9 @@ class Settings:
     rate_limits: dict | None = None              # {"limit": N} (every key) or {"limits_by_key_type": {...}}
     journal_size: int = 500
     fast_path: bool = True                      # requests skip Connexion's per-request stack (fastpath.py)
+    cors: bool = True                           # answer browsers on any origin (cors.py)
+    cors_origins: tuple[str, ...] = ()          # only these origins (with cors on); empty: any
+    request_log: bool = False                   # one line per request on stdout (requestlog.py)
 
 
 @dataclasses.dataclass
@@ -89,6 +95,7 @@ class Mock:
         self.store = Store(fixtures.get("collections", {}), id_styles=id_styles(self.contract))
         self.resources = Resources(self.store)
         self.rate_window: SlidingWindow | None = None
+        self.links = ProductionLinks(self.contract, fixtures)
 
     def authenticate(self, scheme: dict, credential: str):
         return self.behaviour.authenticate(self.store, scheme, credential)
@@ -113,7 +120,7 @@ class Mock:
             result = custom(call) if custom is not None else generic(call)
             return with_headers(result, rate_headers)
 
-        return answer
+        return self.links.rewriting(answer)
 
     def handler(self, operation_id: str):
         operation = self.contract.operations[operation_id]
@@ -127,6 +134,46 @@ class Mock:
 
         handle.__name__ = operation_id
         return handle
+
+
+class ProductionLinks:
+    """Hyperlinks to the documented production API (`servers[0]` and the base path: Tickets' `url`
+    fields, `https://tickets.namespace.ee/api/events/<id>/`) answered as links to the mock itself, on
+    the origin the request came to (as the `Link` header is), so an app that follows them stays on
+    the mock. Links elsewhere on that host (Amar's uploads, Eventify's media) are assets the mock does
+    not serve, and stay. Only an API whose seed data or documented answers hold such links pays for it."""
+
+    def __init__(self, spec: Contract, fixtures: dict):
+        servers = spec.raw.get("servers") or [{}]
+        host = servers[0].get("url", "").rstrip("/")
+        self.prefix = host + spec.base_path + "/" if host.startswith("https://") else None
+        self.base_path = spec.base_path
+        seen = json.dumps([fixtures.get("collections"), spec.raw.get("paths")], default=str)
+        self.wanted = self.prefix is not None and self.prefix in seen
+
+    def rewriting(self, answer):
+        if not self.wanted:
+            return answer
+        prefix = self.prefix
+
+        def rewritten(params, body, principal, request, rate_headers):
+            out, status, headers = answer(params, body, principal, request, rate_headers)
+            host = request.headers.get("host")
+            if host and out is not None:
+                out = _replace_prefix(out, prefix, f"http://{host}{self.base_path}/")
+            return out, status, headers
+
+        return rewritten
+
+
+def _replace_prefix(node, old: str, new: str):
+    if isinstance(node, str):
+        return new + node[len(old):] if node.startswith(old) else node
+    if isinstance(node, dict):
+        return {key: _replace_prefix(value, old, new) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_replace_prefix(value, old, new) for value in node]
+    return node
 
 
 def with_headers(result, extra: dict | None):
@@ -195,9 +242,9 @@ def _find_x_id(schema, depth=0):
 
 
 def load_fixtures(slug: str, path: str | pathlib.Path | None = None) -> dict:
-    path = pathlib.Path(path) if path else FIXTURES_DIR / f"{slug}.yaml"
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
+    """The seed data in `path` (else `fixtures/<slug>.yaml`), checked against the spec: a FixtureError
+    names every problem (fixtures.py)."""
+    return fixtures_module.read(slug, path)
 
 
 def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
@@ -234,7 +281,12 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
                        contract=spec, window=window, config=rate)
     mock.rate_window = window
     fast = FastPath(mock, KeyPolicy(None, contract=spec, window=window, config=rate)) if settings.fast_path else None
-    return ControlSurface(app, mock, fast)
+    served = ControlSurface(app, mock, fast)
+    if settings.cors:
+        served = Cors(served, spec, list(settings.cors_origins))
+    if settings.request_log:
+        served = RequestLog(served, slug)
+    return served
 
 
 def _validators():

@@ -1,30 +1,104 @@
-"""`mockserver serve SLUG|all [--host H] [--port N] [--fixtures PATH]`."""
+"""`mockserver serve SLUG|all [--host H] [--port N] [--fixtures PATH] [--state FILE] [--quiet] ...`.
+
+Everything that can fail is tried before anything serves: the flags, the ports (all bound
+first), the fixtures (checked against the spec) and the state file. A failure is one line on
+stderr naming what and where, exit status 2 (usage) or 1 (the rest), no traceback, nothing
+left listening. The table is printed once every mock answers; Ctrl-C or SIGTERM stops them
+all (and writes `--state`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
 import gc
 import json
 import logging
+import pathlib
+import signal
+import socket
 import sys
 
 import uvicorn
 
 from contract_tests.speclint import SLUGS
 
+from . import state
 from .app import Settings, create_app, load_fixtures
 from .contract import contract
+from .fixtures import FixtureError
+
+START_TIMEOUT = 60  # seconds for every server to be up once its socket is bound
 
 
-def _servers(slugs, host, port, fixtures, settings):
-    servers = []
-    for slug in slugs:
-        app = create_app(slug, fixtures=fixtures, settings=settings)
-        config = uvicorn.Config(app, host=host, port=port or contract(slug).default_port(),
-                                log_level="warning", lifespan="on", access_log=False)
-        servers.append((slug, uvicorn.Server(config)))
-    return servers
+class CliError(Exception):
+    """A failure the user can act on: one line, exit status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad flag said in one line (not the usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, less its own signal handling: `_serve_all` stops every server on a signal
+    and finishes its work (the state file) before the process ends."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
+def _bind(slug: str, host: str, port: int) -> socket.socket:
+    where = f"{host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise CliError(f"cannot serve {slug} on {where}: unknown host {host!r} ({exc.strerror})") from None
+    except OverflowError:
+        raise CliError(f"cannot serve {slug} on {where}: a port is a number from 0 to 65535") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CliError(f"cannot serve {slug} on {where}: the port is in use (another mockserver? "
+                           f"--port picks another)") from None
+        raise CliError(f"cannot serve {slug} on {where}: {exc.strerror or exc}") from None
+    except OverflowError:
+        sock.close()
+        raise CliError(f"cannot serve {slug} on {where}: a port is a number from 0 to 65535") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _kept_state(slug: str, path: str):
+    """The state kept in `path` (None if there is none yet), checked; its directory must exist, so the
+    state can be written there at shutdown."""
+    directory = pathlib.Path(path).resolve().parent
+    if not directory.is_dir():
+        raise CliError(f"--state {path}: no directory {directory} to keep the state in")
+    if pathlib.Path(path).is_dir():
+        raise CliError(f"--state {path}: is a directory, not a file")
+    return state.read_file(slug, path)
+
+
+def _keep_state(slug: str, store, path: str) -> None:
+    document = state.document(store)
+    try:
+        state.write_file(path, document)
+    except OSError as exc:
+        raise CliError(f"--state {path}: the state of {slug} was not written: {exc.strerror or exc}") from None
+    records = sum(len(records) for records in document.values())
+    print(f"{slug}: state written to {path} ({records} records); the next start with --state {path} loads it",
+          flush=True)
 
 
 def _credential_text(entry: dict) -> str:
@@ -34,11 +108,12 @@ def _credential_text(entry: dict) -> str:
     return f"{entry['role']}: {text}" if entry.get("role") else text
 
 
-def banner(slugs, host, port, fixtures) -> str:
+def banner(slugs, host, port, fixtures, ports: dict[str, int] | None = None) -> str:
+    """The table of mocks; `ports` are the ports bound (else `port`, else each API's own)."""
     rows = [("API", "base URL", "docs", "demo credentials")]
     for slug in slugs:
         spec = contract(slug)
-        root = f"http://{host}:{port or spec.default_port()}"
+        root = f"http://{host}:{(ports or {}).get(slug) or port or spec.default_port()}"
         creds = "; ".join(_credential_text(c) for c in load_fixtures(slug, fixtures).get("credentials", []))
         rows.append((slug, root + spec.base_path, root + "/__docs/", creds))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
@@ -50,17 +125,51 @@ def banner(slugs, host, port, fixtures) -> str:
     return "\n".join(lines)
 
 
-async def _serve(servers):
-    await asyncio.gather(*(server.serve() for _, server in servers))
+async def _serve_all(servers: list[tuple[str, uvicorn.Server, socket.socket]], on_ready) -> bool:
+    """Serve until a signal; `on_ready()` once every server is up. A server that fails to start
+    stops the others. False: stopped by a signal before every server was up."""
+    loop = asyncio.get_running_loop()
+    stopping = []
+
+    def stop():
+        for _, server, _ in servers:
+            if stopping:
+                server.force_exit = True  # a second Ctrl-C: do not wait for open connections
+            server.should_exit = True
+        stopping.append(True)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    tasks = [asyncio.create_task(server.serve(sockets=[sock])) for _, server, sock in servers]
+    deadline = loop.time() + START_TIMEOUT
+    interrupted = False
+    while not all(server.started for _, server, _ in servers):
+        if stopping:  # Ctrl-C while starting: stop quietly
+            interrupted = True
+            break
+        if any(task.done() for task in tasks) or loop.time() > deadline:
+            stop()
+            break
+        await asyncio.sleep(0.02)
+    else:
+        on_ready()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    if interrupted:
+        return False
+    for (slug, server, _), result in zip(servers, results, strict=True):
+        if isinstance(result, BaseException) or not server.started:
+            raise CliError(f"{slug} did not start" + (f": {result}" if isinstance(result, BaseException) else ""))
+    return True
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="mockserver", description="Serve the API mocks.")
+def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    parser = _Parser(prog="mockserver", description="Serve the API mocks.")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve one API, or all five")
     serve.add_argument("slug", choices=[*SLUGS, "all"])
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=None, help="default: the API's own port")
+    serve.add_argument("--port", type=int, default=None,
+                       help="default: the API's own port; with 'all', the first of five in a row; 0: any free one")
     serve.add_argument("--fixtures", default=None, help="seed data file (one API only)")
     serve.add_argument("--validate-responses", action="store_true",
                        help="check every response against the spec (answers 500 if one breaks it)")
@@ -68,27 +177,68 @@ def main(argv=None) -> int:
                        help="rate-limit window instead of the spec's (e.g. 1 for fuzzing at full speed)")
     serve.add_argument("--rate-limit", type=int, default=None, metavar="N",
                        help="requests per window for every key, instead of the documented limits")
+    serve.add_argument("--cors", choices=["on", "off"], default="on",
+                       help="answer browsers on other origins (default on: any origin, credentials allowed)")
+    serve.add_argument("--cors-origin", nargs="+", default=(), metavar="ORIGIN",
+                       help="allow only these origins (e.g. http://localhost:3000)")
+    serve.add_argument("--state", default=None, metavar="FILE",
+                       help="load the store from FILE at start if it exists, write it there at shutdown (one API only)")
+    serve.add_argument("--quiet", action="store_true", help="no line per request in the terminal")
+    return parser, serve
+
+
+def _port(slugs: list[str], slug: str, port: int | None) -> int:
+    """The port `slug` is served on: its own, or `--port` (with 'all': `--port` + its place in the table)."""
+    if port is None:
+        return contract(slug).default_port()
+    return port + slugs.index(slug) if port else 0
+
+
+def main(argv=None) -> int:
+    parser, serve = _parser()
     args = parser.parse_args(argv)
 
     slugs = list(SLUGS) if args.slug == "all" else [args.slug]
-    if len(slugs) > 1 and (args.port or args.fixtures):
-        parser.error("--port and --fixtures apply to one API, not to 'all'")
+    if len(slugs) > 1 and (args.fixtures or args.state):
+        serve.error(f"{'--fixtures' if args.fixtures else '--state'} applies to one API, not to 'all'")
+    if args.port is not None and not 0 <= args.port <= 65536 - len(slugs):
+        serve.error(f"argument --port: {args.port} is not a port (0 to 65535)")
+    for origin in args.cors_origin:
+        if not origin.startswith(("http://", "https://")) or origin.rstrip("/") != origin:
+            serve.error(f"argument --cors-origin: {origin!r} is not an origin (scheme://host[:port], "
+                         f"e.g. http://localhost:3000)")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings(validate_responses=args.validate_responses, rate_limit_window=args.rate_limit_window,
-                        rate_limits={"limit": args.rate_limit} if args.rate_limit else None)
+                        rate_limits={"limit": args.rate_limit} if args.rate_limit else None,
+                        cors=args.cors == "on", cors_origins=tuple(args.cors_origin), request_log=not args.quiet)
+    sockets: list[socket.socket] = []
     try:
-        servers = _servers(slugs, args.host, args.port, args.fixtures, settings)
-    except (OSError, LookupError, ValueError) as exc:
-        print(f"mockserver: {exc}", file=sys.stderr)
-        return 2
-    # the apps, specs and fixtures live as long as the process: out of the collector's way, or every
-    # full collection scans them all again (a create's p99 under load: 27 ms with, 5 ms without)
-    gc.freeze()
-    print(banner(slugs, args.host, args.port, args.fixtures), flush=True)
-    try:
-        asyncio.run(_serve(servers))
-    except KeyboardInterrupt:
-        pass
+        for slug in slugs:
+            sockets.append(_bind(slug, args.host, _port(slugs, slug, args.port)))
+        kept = _kept_state(slugs[0], args.state) if args.state else None
+        servers = []
+        for slug, sock in zip(slugs, sockets, strict=True):
+            app = create_app(slug, fixtures=args.fixtures, settings=settings)
+            if kept is not None:
+                app.mock.store.load(kept)
+            config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+            servers.append((slug, _Server(config), sock))
+        # the apps, specs and fixtures live as long as the process: out of the collector's way, or
+        # every full collection scans them all again (a create's p99 under load: 27 ms with, 5 ms without)
+        gc.freeze()
+        ports = {slug: sock.getsockname()[1] for slug, sock in zip(slugs, sockets, strict=True)}
+        table = banner(slugs, args.host, args.port, args.fixtures, ports)
+        served = asyncio.run(_serve_all(servers, lambda: print(table, flush=True)))
+        if args.state and served:
+            _keep_state(slugs[0], app.mock.store, args.state)  # one API: its app
+    except (CliError, FixtureError) as exc:
+        print("\n".join(f"mockserver: {line}" for line in str(exc).splitlines()), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C while the apps were being built
+        return 130
+    finally:
+        for sock in sockets:
+            sock.close()
     return 0
 
 

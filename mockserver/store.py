@@ -36,11 +36,16 @@ class Store:
     # --- whole-store operations -----------------------------------------------------------
     def reset(self) -> None:
         """Back to the fixtures, as at start."""
+        self.load(pickle.loads(self._fixtures))
+
+    def load(self, collections: dict[str, list[dict]]) -> None:
+        """Every collection replaced by `collections` (a snapshot or fixtures, already checked); the
+        fixtures stay what `reset` goes back to. Ids continue after the highest loaded."""
         with self.lock:
             self._data = {}
             self._counters = {}
             self._indexes = {}
-            for name, records in pickle.loads(self._fixtures).items():
+            for name, records in collections.items():
                 table = self._data.setdefault(name, {})
                 for record in records or []:
                     key = record.get("id", len(table) + 1)

@@ -1,8 +1,15 @@
-"""Serve a mock on a free loopback port in a background thread (for tests and benchmarks)."""
+"""Serve a mock on a free loopback port in a background thread (for tests and benchmarks), or run
+`mockserver serve` in a child process as a user would (`ServedProcess`)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -55,3 +62,86 @@ def running(slug: str, *, settings: Settings | None = None, fixtures=None, start
         yield mock
     finally:
         mock.stop()
+
+
+class ServedProcess:
+    """`mockserver serve ...` run as a user runs it, in a child process (this tree's code), its output
+    collected line by line. `start()` waits for the table (every mock up) and reads the roots from it."""
+
+    TABLE_END = "Control surface on each"
+
+    def __init__(self, *args: str, env: dict | None = None, cwd=None):
+        root = pathlib.Path(__file__).resolve().parent.parent
+        self.args = ["serve", *args]
+        self.env = {**os.environ, "PYTHONPATH": str(root), "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.cwd = cwd or root
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self.roots: dict[str, str] = {}
+        self.process: subprocess.Popen | None = None
+        self._readers: list[threading.Thread] = []
+
+    def launch(self) -> ServedProcess:
+        self.process = subprocess.Popen([sys.executable, "-m", "mockserver.cli", *self.args], cwd=self.cwd,
+                                        env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for stream, lines in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr)):
+            reader = threading.Thread(target=_collect, args=(stream, lines), daemon=True)
+            reader.start()
+            self._readers.append(reader)
+        return self
+
+    def start(self, timeout: float = 60) -> ServedProcess:
+        """Launch, and wait until the table is printed (every mock serving); fails if it exits first."""
+        self.launch()
+        if not self.wait_for(lambda: any(line.startswith(self.TABLE_END) for line in self.stdout), timeout):
+            self.stop()
+            raise RuntimeError(f"mockserver {' '.join(self.args)} did not start: {''.join(self.stderr)[-2000:]}")
+        for line in self.stdout:
+            match = re.match(r"(\w+)\s+(http://[^/\s]+)", line)
+            if match and match.group(1) != "API":
+                self.roots[match.group(1)] = match.group(2)
+        return self
+
+    def wait_for(self, condition, timeout: float = 10) -> bool:
+        """Poll `condition()` until true (True), or until the process ends or time runs out (its last answer)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return True
+            if self.process.poll() is not None:
+                for reader in self._readers:
+                    reader.join(5)
+                return bool(condition())
+            time.sleep(0.02)
+        return bool(condition())
+
+    def finish(self, timeout: float = 30) -> int:
+        """Wait for the process to end by itself; its exit status."""
+        code = self.process.wait(timeout)
+        for reader in self._readers:
+            reader.join(5)
+        return code
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 30) -> int:
+        """Signal the process as a terminal (Ctrl-C) or a supervisor (SIGTERM) would; its exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.finish(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.finish(timeout)
+            raise
+
+    def __enter__(self) -> ServedProcess:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.stop()
+
+
+def _collect(stream, lines: list[str]) -> None:
+    for line in stream:
+        lines.append(line.rstrip("\n"))
+    stream.close()

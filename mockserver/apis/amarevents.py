@@ -15,7 +15,26 @@ import sys
 
 from ..contract import contract
 from ..errors import ApiError
+from ..fixtures import Record
 from ..resources import apply_filters, deleted, now_iso, page_of, public, shape, singular
+
+# the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py);
+# `sold` and `available` of a ticket type are counted when it is shown
+COLLECTIONS = {
+    "users": Record("User"),
+    "keys": Record("ApiKey"),
+    "sessions": Record({"type": "object", "required": ["id", "user_id"],
+                        "properties": {"id": {"type": "string"}, "user_id": {"type": "integer"},
+                                       "created_at": {"type": "string", "format": "date-time"}}}),
+    "organizations": Record("Organization"),
+    "plans": Record("Plan"),
+    "events": Record("Event"),
+    "ticket_types": Record("TicketType", derived=("sold", "available")),
+    "custom_fields": Record("CustomField"),
+    "gallery": Record("GalleryImage"),
+    "tickets": Record("Ticket"),
+    "donations": Record("Donation"),
+}
 
 SLUG = "amarevents"
 

@@ -12,7 +12,17 @@ import secrets
 
 from ..contract import contract
 from ..errors import ApiError
+from ..fixtures import Record
 from ..resources import project, shape, unique_conflicts
+
+# the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py): a
+# user is the profile login answers with (its password and token are the private `_password`, `_token`);
+# an event carries what every event answer shows (its images are the private `_images`)
+COLLECTIONS = {
+    "users": Record("LoginResponse", omit=("message", "token"), extra={"id": {"type": "integer"}}),
+    "event_types": Record("EventType"),
+    "events": Record("Event", also=("DatedEvent", "PincodeEvent")),
+}
 
 # A registered user has only an email, a phone number and a password; the document says
 # nothing of the rest of the profile login returns. The mock's choice: the email is also

@@ -4,7 +4,17 @@ open capacity are the defaults its spec gives the created event.)"""
 from __future__ import annotations
 
 from ..errors import ApiError
+from ..fixtures import Record
 from . import api_key_principal
+
+# the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py)
+COLLECTIONS = {
+    "api_keys": Record({"type": "object", "required": ["id"],
+                        "properties": {"id": {"type": "string"}, "owner": {"type": "string"},
+                                       "active": {"type": "boolean"}}}),
+    "events": Record("Event", also=("CreatedEvent", "EventSummary")),
+    "bookings": Record("Booking"),
+}
 
 
 def authenticate(store, scheme, credential):

@@ -8,6 +8,19 @@ import functools
 from ..auth import strip_scheme
 from ..contract import contract
 from ..errors import ApiError
+from ..fixtures import Record
+
+# the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py);
+# a user's password and token are private fields (`_password`, `_token`)
+COLLECTIONS = {
+    "users": Record({"type": "object", "required": ["id", "email"],
+                     "properties": {"id": {"type": "integer"}, "email": {"type": "string"}}}),
+    "events": Record("Event"),
+    "product_groups": Record("ProductGroup"),
+    "products": Record("Product"),
+    "product_availabilities": Record("ProductAvailability"),
+    "payment_methods": Record("PaymentMethod"),
+}
 
 
 @functools.cache

@@ -4,6 +4,7 @@ through related objects (url-id), validation and concurrency."""
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import re
 
 import httpx
@@ -25,9 +26,16 @@ LISTS = ["/api/events/", "/api/products/", "/api/product_groups/", "/api/product
          "/api/payment_methods/"]
 
 
-def documented(operation_id: str):
-    """The document's example answer, as the spec carries it."""
-    return contract(SLUG).operations[operation_id].response_example()
+PRODUCTION = "https://tickets.namespace.ee/api/"
+
+
+def documented(operation_id: str, on=None):
+    """The document's example answer, as the spec carries it; `on` a mock's root: with its links to
+    the production API as links to that mock (as the mock answers them)."""
+    example = contract(SLUG).operations[operation_id].response_example()
+    if on is None:
+        return example
+    return json.loads(json.dumps(example).replace(PRODUCTION, f"{on}/api/"))
 
 
 def detail_of(response) -> str:
@@ -62,7 +70,7 @@ def ids(response) -> list[str]:
 def test_documented_objects_read_as_in_the_document(client, operation_id, path):
     response = client.get(path)
     assert response.status_code == 200
-    assert response.json() == documented(operation_id)
+    assert response.json() == documented(operation_id, client.base_url)
 
 
 @pytest.mark.parametrize("operation_id, path", [
@@ -75,16 +83,16 @@ def test_documented_objects_read_as_in_the_document(client, operation_id, path):
 def test_documented_list_items_are_all_listed(client, operation_id, path):
     listed = client.get(path, params={"page_size": 100})
     assert listed.status_code == 200
-    for item in documented(operation_id):
+    for item in documented(operation_id, client.base_url):
         assert item in listed.json()
 
 
 def test_documented_lists_as_the_document_filters_them(client):
     # the document's product and group lists are those of its one event
     groups = client.get("/api/product_groups/", params={"event": FESTIVAL}).json()
-    assert groups == documented("listProductGroups")
+    assert groups == documented("listProductGroups", client.base_url)
     availabilities = client.get("/api/product_availabilities/", params={"product": PRIMARY}).json()
-    assert availabilities == documented("listProductAvailabilities")[:1]
+    assert availabilities == documented("listProductAvailabilities", client.base_url)[:1]
 
 
 # --- authentication ------------------------------------------------------------------------------
@@ -154,10 +162,19 @@ def test_unknown_and_malformed_ids(client):
     assert malformed.status_code == 400 and "id" in field_errors(malformed)
 
 
-def test_url_fields_name_the_objects_themselves(client):
+def test_url_fields_name_the_objects_themselves_on_the_mock(client):
+    """The records hold the documented production URLs; the answers link to the mock itself, on the
+    origin the request came to, and following a link reads the object."""
     for path in ("/api/events/", "/api/products/", "/api/product_groups/", "/api/payment_methods/"):
         for item in client.get(path, params={"page_size": 100}).json():
-            assert item["url"] == f"https://tickets.namespace.ee{path}{item['id']}/"
+            assert item["url"] == f"{client.base_url}{path}{item['id']}/"
+            assert client.get(item["url"]).json() == item
+    product = client.get(f"/api/products/{SECOND}/").json()
+    assert product["event"] == f"{client.base_url}/api/events/{FESTIVAL}/"
+    assert client.get(product["group"]).status_code == 200
+    by_name = client.get(f"/api/events/{FESTIVAL}/", headers={"Host": "localhost:3000"}).json()
+    assert by_name["url"] == f"http://localhost:3000/api/events/{FESTIVAL}/"
+    assert all(e["url"].startswith(PRODUCTION) for e in client.get("/__admin/state").json()["events"])
 
 
 # --- pagination ------------------------------------------------------------------------------------
@@ -258,7 +275,7 @@ def test_payment_methods_by_type_and_option(client):
     pos = client.get("/api/payment_methods/", params={"type": "pos"}).json()
     assert {m["option"] for m in pos} == {"external", "cash"}
     external = client.get("/api/payment_methods/", params={"type": "pos", "options": "external"}).json()
-    assert external == documented("listPaymentMethods")
+    assert external == documented("listPaymentMethods", client.base_url)
     assert client.get("/api/payment_methods/", params={"type": "crypto"}).json() == []
 
 
