@@ -85,6 +85,15 @@ def delete_answers_200_with_the_resource(collection: str):
     return before, after
 
 
+def delete_answers_204(ex: Exchange, mock):
+    """A DELETE that succeeds answers 204 with no body instead of 200 and a message."""
+    if ex.method == "DELETE" and ex.status == 200:
+        ex.status = 204
+        ex.response_headers = [(k, v) for k, v in ex.response_headers if k.lower() != b"content-type"]
+        ex.response_body = b""
+        ex.chosen = True
+
+
 def cap_page_size(name: str, maximum: int):
     """A page size past the maximum is served at the maximum (the page metadata says so)."""
     def before(ex: Exchange, mock):
@@ -220,6 +229,9 @@ VARIANTS = [
     Variant("answers DELETE with 200 and the cancelled event", "namak", (),
             before=_namak_delete[0], after=_namak_delete[1], include=("deleteEvent", "createEvent", "getEvent"),
             phases=("examples", "stateful")),
+    Variant("answers DELETE with 204 and no body", "amarevents", (),
+            after=delete_answers_204, include=("createEvent", "deleteEvent"), phases=("examples", "stateful"),
+            max_examples=5),
     Variant("caps limit at 100", "namak", ("negative_data_rejection",),
             before=cap_page_size("limit", 100), include=("listEvents", "listBookings"), phases=("coverage",),
             may_also=PAGE_RULES),
