@@ -137,6 +137,11 @@ def test_a_capped_page_size_that_the_page_reports():
     assert judge("page_metadata_consistent", "ecoevents", within, answer(200, page)) is None
 
 
+def test_a_failure_without_an_answer_is_not_excused():
+    assert judge("negative_data_rejection", "ecoevents", case("ecoevents", "updateEvent", path={"id": "x"}),
+                 None) is None
+
+
 def test_rules_about_the_document_itself_are_never_deviations():
     assert judge("filters_honoured", "ecoevents", case("ecoevents", "listEvents"), answer(200, {})) is None
     assert judge("use_after_free", "namak", case("namak", "deleteEvent", path={"id": "evt_123"}),
