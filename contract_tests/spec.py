@@ -31,7 +31,10 @@ class Operation:
         return list(self.spec.get("parameters", []))
 
     def success_status(self) -> int:
-        return min(int(s) for s in self.spec["responses"] if str(s).startswith("2"))
+        """The 2xx the operation answers with: the lowest, less any `x-alternative` (an answer the
+        document allows that the mock does not give)."""
+        return min(int(s) for s, r in self.spec["responses"].items()
+                   if str(s).startswith("2") and not r.get("x-alternative"))
 
     def response(self, status: int | str) -> dict | None:
         return self.spec["responses"].get(str(status))

@@ -152,6 +152,22 @@ def all_refs(node) -> Iterator[str]:
             yield from all_refs(value)
 
 
+def _inferred_marks(node, path: str = "#") -> list[str]:
+    """`x-inferred` is `true`, or a list of keywords the schema holding it has (specs/README.md)."""
+    problems = []
+    if isinstance(node, dict):
+        mark = node.get("x-inferred")
+        if mark is not None and mark is not True:
+            if not isinstance(mark, list) or not mark or any(k not in node for k in mark):
+                problems.append(f"{path}: x-inferred must be true or a list of this schema's keywords, got {mark!r}")
+        for key, value in node.items():
+            problems += _inferred_marks(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            problems += _inferred_marks(value, f"{path}/{i}")
+    return problems
+
+
 def lint(slug_or_path: str) -> list[str]:
     """Every problem found in one spec, as one line each."""
     try:
@@ -187,6 +203,7 @@ def lint(slug_or_path: str) -> list[str]:
             problems.append(f"{label}: no 2xx response")
         if not any(s.startswith(("4", "5")) for s in statuses):
             problems.append(f"{label}: no error responses")
+    problems += _inferred_marks(spec)
     for where, schema, example in examples(spec):
         try:
             errors = schema_errors(spec, schema, example)
