@@ -113,11 +113,14 @@ def retry_with_fresh_values(run: Run, op: Operation, case) -> Retry | None:
                                     headers=dict(case.headers or {}), cookies=dict(case.cookies or {}),
                                     query=dict(case.query or {}), body={**case.body, **values},
                                     media_type=case.media_type)
-        headers = {k: v for k, v in run.credentials.default.headers.items() if k.lower() != "cookie"}
         try:
-            retry = Retry(values, again.call(headers=headers or None, timeout=run.timeout))
+            answer = again.call(headers=dict(run.credentials.default.headers) or None, timeout=run.timeout)
         except requests.RequestException:
-            retry = None  # no answer to judge by: the refusal stands as Schemathesis reported it
+            answer = None
+        # judged only by an acceptance or a rejection of the same kind; anything else (a 401, a
+        # 429, a crash, no answer) says nothing of uniqueness, and the refusal stands as reported
+        if answer is not None and (_is_success(answer) or answer.status_code in REJECTIONS):
+            retry = Retry(values, answer)
     done[case.id] = retry
     return retry
 
