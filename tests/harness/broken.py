@@ -310,6 +310,15 @@ def refuse_every_email(path: str, message: str):
     return after
 
 
+def conflict_on_every_registration(path: str):
+    """Every registration answered with the documented 409, naming the username as taken."""
+    def after(ex: Exchange, mock):
+        body = ex.request_json()
+        if ex.method == "POST" and ex.path == path and isinstance(body, dict) and ex.status == 201:
+            _answer_json(ex, 409, {"success": False, "error": f"username '{body.get('username')}' is already taken"})
+    return after
+
+
 def errors_as_200(ex: Exchange, mock):
     if ex.status >= 400:
         ex.status = 200
@@ -341,6 +350,9 @@ BREAKAGES += [
     Breakage("refuses every valid email as taken", "eventify", "unique_rejection_is_real",
              after=refuse_every_email("/api/user/register/", "Email is already registered."),
              include=("registerUser",), phases=("examples", "fuzzing")),
+    Breakage("answers every registration with a documented 409 as taken", "amarevents", "unique_rejection_is_real",
+             after=conflict_on_every_registration("/api/auth/register"), include=("registerUser",),
+             phases=("examples",)),
     Breakage("answers errors with HTTP 200", "namak", "response_schema_conformance",
              after=errors_as_200, include=("getEvent",), phases=("examples", "fuzzing")),
     Breakage("gives a login error body of the wrong shape", "eventify", "error_body_matches_api",
