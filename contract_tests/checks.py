@@ -76,8 +76,14 @@ def _jsonschema(schema):
         return [_jsonschema(s) for s in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: (v if k in ("enum", "example", "default", "required") else _jsonschema(v))
-           for k, v in schema.items() if k != "nullable"}
+    out = {}
+    for key, value in schema.items():
+        if key in ("properties", "patternProperties") and isinstance(value, dict):
+            out[key] = {name: _jsonschema(sub) for name, sub in value.items()}  # names, not keywords
+        elif key in ("enum", "example", "examples", "default", "required", "x-example"):
+            out[key] = value
+        elif key != "nullable":
+            out[key] = _jsonschema(value)
     if schema.get("nullable") is True:
         return {"anyOf": [out, {"type": "null"}]}
     return out
@@ -257,6 +263,41 @@ def _shape_errors(template, body, path="body") -> list[str]:
     if isinstance(template, str) and template.startswith("{") and template.endswith("}"):
         return [] if isinstance(body, str) and body else [f"{path} should be a message, got {body!r}"]
     return [] if body == template else [f"{path} should be {template!r}, got {body!r}"]
+
+
+def _error_body_errors(run: Run, op: Operation, response) -> list[str]:
+    """How an error answer differs from every body the API gives for its status (empty: it is one
+    of them). The `x-error-body` template is one; each alternative the operation's documented
+    response schema offers (`anyOf`/`oneOf`) is another. Raises LookupError without a template."""
+    template = run.contract.error_template(response.status_code, op)
+    body = _json(response)
+    if body is None and (response.text or "").strip() not in ("", "null"):
+        kind = response.headers.get("content-type") or "no content type"
+        return [f"body is not JSON ({kind if isinstance(kind, str) else ', '.join(kind)})"]
+    errors = _shape_errors(template, body)
+    if not errors:
+        return []
+    for schema in _alternatives(op.response_schema(response.status_code) if op.response(response.status_code) else {}):
+        if not _shape_errors_by_schema(schema, body):
+            return []
+    return errors
+
+
+def _alternatives(schema: dict) -> list[dict]:
+    """The bodies a documented response schema admits when it offers a choice."""
+    choices = (schema or {}).get("anyOf") or (schema or {}).get("oneOf")
+    return [c for c in (choices or []) if isinstance(c, dict)]
+
+
+def _shape_errors_by_schema(schema: dict, body) -> list[str]:
+    """How `body` differs from one documented error body: invalid against its schema, or holding
+    fields it does not declare (an error body is judged as strictly as a template)."""
+    validator = jsonschema.Draft4Validator(_jsonschema(schema))
+    errors = [e.message for e in validator.iter_errors(body)]
+    props = _properties(schema)
+    if isinstance(body, dict) and props and schema.get("additionalProperties") in (None, False):
+        errors += [f"body.{k} is not part of this error body" for k in body if k not in props]
+    return errors
 
 
 def _properties(schema: dict) -> dict:
@@ -550,38 +591,3 @@ def error_body_matches_api(ctx, response, case):
         _fail(f"{response.status_code} body is not the API's error body: " + "; ".join(errors[:3])
               + f". Body: {_shown(response)}")
     return None
-
-
-def _error_body_errors(run: Run, op: Operation, response) -> list[str]:
-    """How an error answer differs from every body the API gives for its status (empty: it is one
-    of them). The `x-error-body` template is one; each alternative the operation's documented
-    response schema offers (`anyOf`/`oneOf`) is another. Raises LookupError without a template."""
-    template = run.contract.error_template(response.status_code, op)
-    body = _json(response)
-    if body is None and (response.text or "").strip() not in ("", "null"):
-        kind = response.headers.get("content-type") or "no content type"
-        return [f"body is not JSON ({kind if isinstance(kind, str) else ', '.join(kind)})"]
-    errors = _shape_errors(template, body)
-    if not errors:
-        return []
-    for schema in _alternatives(op.response_schema(response.status_code) if op.response(response.status_code) else {}):
-        if not _shape_errors_by_schema(schema, body):
-            return []
-    return errors
-
-
-def _alternatives(schema: dict) -> list[dict]:
-    """The bodies a documented response schema admits when it offers a choice."""
-    choices = (schema or {}).get("anyOf") or (schema or {}).get("oneOf")
-    return [c for c in (choices or []) if isinstance(c, dict)]
-
-
-def _shape_errors_by_schema(schema: dict, body) -> list[str]:
-    """How `body` differs from one documented error body: invalid against its schema, or holding
-    fields it does not declare (an error body is judged as strictly as a template)."""
-    validator = jsonschema.Draft4Validator(_jsonschema(schema))
-    errors = [e.message for e in validator.iter_errors(body)]
-    props = _properties(schema)
-    if isinstance(body, dict) and props and schema.get("additionalProperties") in (None, False):
-        errors += [f"body.{k} is not part of this error body" for k in body if k not in props]
-    return errors
