@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import httpx
+import jsonschema
 import pytest
 import schemathesis
 
@@ -18,6 +19,7 @@ from contract_tests.context import Run, demo_credentials
 from contract_tests.hooks import accepted_statuses
 from contract_tests.runner import Options, build_schema, execute
 from contract_tests.spec import contract
+from contract_tests.uniqueness import fresh_value
 from mockserver.app import Settings
 from mockserver.testing import running
 
@@ -217,3 +219,17 @@ def test_st_run_names_a_uniqueness_refusal_that_is_not_real():
     assert done.returncode == 1, done.stdout[-3000:]
     assert "`unique_rejection_is_real`" in done.stdout and "refused again" in done.stdout, done.stdout[-3000:]
     assert "Schema-valid request rejected" not in done.stdout, done.stdout[-3000:]
+
+
+@pytest.mark.parametrize("schema", [{"type": "string", "format": "email"}, {"type": "string", "minLength": 40},
+                                    {"type": "string", "minLength": 3, "maxLength": 5}, {"type": "integer"}])
+def test_fresh_values_are_valid_for_their_field_and_never_repeat(schema):
+    first, second = fresh_value(schema), fresh_value(schema)
+    assert first is not None and first != second
+    checker = jsonschema.Draft4Validator.FORMAT_CHECKER
+    jsonschema.Draft4Validator(checks._jsonschema(schema), format_checker=checker).validate(first)
+
+
+def test_no_fresh_value_where_the_schema_admits_none_it_can_make():
+    assert fresh_value({"type": "string", "enum": ["a", "b"]}) is None
+    assert fresh_value({"type": "string", "pattern": "^[0-9]+$"}) is None
