@@ -400,17 +400,19 @@ def filters_honoured(ctx, response, case):
               and can_check(filter_rule)]
     if not items or not judged:
         return True
+    seen = False
     for name, filter_rule in judged:
         value = inputs[name]
         fields = [filter_rule.get("field")] if filter_rule.get("field") else filter_rule.get("fields", [])
         for item in items:
             if not isinstance(item, dict) or any(field_value(item, f) is None for f in fields if f):
                 continue  # the list item does not show the field; cannot judge it
+            seen = True
             if not matches(filter_rule, item, value):
                 shown = {f: field_value(item, f) for f in fields}
                 _fail(f"{name}={value!r} should return only matching items ({filter_rule}); "
                       f"item {item.get('id', '')} has {shown}")
-    return None
+    return None if seen else True  # no item showed a filtered field: nothing was judged
 
 
 @rule

@@ -15,7 +15,7 @@ import schemathesis
 
 from contract_tests import checks
 from contract_tests.checks import CUSTOM_CHECKS, invalid_inputs
-from contract_tests.context import Run, demo_credentials
+from contract_tests.context import Run, bind, demo_credentials
 from contract_tests.hooks import accepted_statuses
 from contract_tests.runner import Options, build_schema, execute
 from contract_tests.spec import contract
@@ -88,6 +88,13 @@ def test_a_lenient_server_is_not_failed_by_our_rules(lenient):
 
 # --- not applicable is not passed --------------------------------------------------------------
 
+def _bound(slug, operation_id):
+    """An operation of a schema bound to a run of its own (no server: the rules get answers given)."""
+    schema = schemathesis.openapi.from_path(str(ROOT / f"specs/{slug}.yaml"))
+    bind(schema, Run(slug, "http://127.0.0.1:9", demo_credentials(slug)))
+    return next(r.ok() for r in schema.get_all_operations() if r.ok().definition.raw.get("operationId") == operation_id)
+
+
 class _Answer:
     def __init__(self, status, body=None, text=None, content_type="application/json"):
         self.status_code, self._body = status, body
@@ -101,12 +108,7 @@ class _Answer:
 
 
 def test_rules_return_true_when_they_do_not_apply_and_none_when_they_pass():
-    run = Run("ecoevents", "http://127.0.0.1:9", demo_credentials("ecoevents"))
-    schema = schemathesis.openapi.from_path(str(ROOT / "specs/ecoevents.yaml"))
-    from contract_tests.context import bind
-    bind(schema, run)
-    operation = next(r.ok() for r in schema.get_all_operations()
-                     if r.ok().definition.raw.get("operationId") == "listEvents")
+    operation = _bound("ecoevents", "listEvents")
     page = {"events": [{"id": "evt_1", "name": "A"}, {"id": "evt_2", "name": "B"}],
             "pagination": {"page": 1, "limit": 5, "total": 2, "totalPages": 1}}
     valid = operation.Case(query={"limit": 5, "sortBy": "name", "order": "asc"})
@@ -233,3 +235,15 @@ def test_fresh_values_are_valid_for_their_field_and_never_repeat(schema):
 def test_no_fresh_value_where_the_schema_admits_none_it_can_make():
     assert fresh_value({"type": "string", "enum": ["a", "b"]}) is None
     assert fresh_value({"type": "string", "pattern": "^[0-9]+$"}) is None
+
+
+def test_filters_honoured_passes_only_what_it_judged():
+    operation = _bound("ecoevents", "listEvents")
+    case = operation.Case(query={"status": "published"})
+    shown = {"events": [{"id": "evt_1", "status": "published"}], "pagination": {}}
+    hidden = {"events": [{"id": "evt_1", "name": "no status shown"}], "pagination": {}}
+    wrong = {"events": [{"id": "evt_1", "status": "draft"}], "pagination": {}}
+    assert checks.filters_honoured(None, _Answer(200, shown), case) is None
+    assert checks.filters_honoured(None, _Answer(200, hidden), case) is True
+    with pytest.raises(AssertionError, match="status='published' should return only matching items"):
+        checks.filters_honoured(None, _Answer(200, wrong), case)
