@@ -4,6 +4,7 @@ spec documents for a valid request, and excuse a uniqueness refusal only when it
 from __future__ import annotations
 
 import functools
+import json
 import pathlib
 import subprocess
 import sys
@@ -98,7 +99,7 @@ def _bound(slug, operation_id):
 class _Answer:
     def __init__(self, status, body=None, text=None, content_type="application/json"):
         self.status_code, self._body = status, body
-        self.text = text if text is not None else ("" if body is None else __import__("json").dumps(body))
+        self.text = text if text is not None else ("" if body is None else json.dumps(body))
         self.headers = {"content-type": [content_type]}
 
     def json(self):
