@@ -288,3 +288,153 @@ BREAKAGES = [
     Breakage("lets a user key act as an organizer", "amarevents", "key_permissions_enforced",
              before=upgrade_user_key("ae_u_demo", "ae_o_demo"), include=("createEvent",), phases=("examples",)),
 ]
+
+
+# --- issue 11, rules that judge valid cases (rules2): a uniqueness refusal that is not real, errors
+# answered 200, a login error body of the wrong shape, a crash on an empty body, an undocumented
+# refusal of a valid request; and lenient servers that no rule of ours may fail ----------------------
+
+def _answer_json(ex: Exchange, status: int, body) -> None:
+    ex.status = status
+    ex.response_headers = [(k, v) for k, v in ex.response_headers if k.lower() != b"content-type"]
+    ex.response_headers.append((b"content-type", b"application/json"))
+    ex.set_json(body)
+
+
+def refuse_every_email(path: str, message: str):
+    """Every registration with a (valid) email is refused as if the email were taken, in the
+    API's own field-error body: the text the old excuse matched."""
+    def after(ex: Exchange, mock):
+        body = ex.request_json()
+        if ex.method == "POST" and ex.path == path and isinstance(body, dict) and "@" in str(body.get("email")):
+            _answer_json(ex, 400, {"errors": {"email": [message]}})
+    return after
+
+
+def conflict_on_every_registration(path: str):
+    """Every registration answered with the documented 409, naming the username as taken."""
+    def after(ex: Exchange, mock):
+        body = ex.request_json()
+        if ex.method == "POST" and ex.path == path and isinstance(body, dict) and ex.status == 201:
+            _answer_json(ex, 409, {"success": False, "error": f"username '{body.get('username')}' is already taken"})
+    return after
+
+
+def errors_as_200(ex: Exchange, mock):
+    if ex.status >= 400:
+        ex.status = 200
+
+
+def login_error_shape(path: str):
+    def after(ex: Exchange, mock):
+        if ex.path == path and ex.status == 401:
+            _answer_json(ex, 401, {"detail": "Invalid credentials."})
+    return after
+
+
+def server_error_on_empty_body(ex: Exchange, mock):
+    if ex.method in ("POST", "PUT", "PATCH") and not ex.body.strip():
+        ex.status = 500
+        ex.response_headers = [(b"content-type", b"text/plain")]
+        ex.response_body = b"Internal Server Error: 'NoneType' object has no attribute 'get'"
+
+
+def undocumented_conflict(path: str):
+    """A valid request refused with a 409 the operation does not document."""
+    def after(ex: Exchange, mock):
+        if ex.path == path and ex.status == 200:
+            _answer_json(ex, 409, {"status": "error", "message": "conflict"})
+    return after
+
+
+BREAKAGES += [
+    Breakage("refuses every valid email as taken", "eventify", "unique_rejection_is_real",
+             after=refuse_every_email("/api/user/register/", "Email is already registered."),
+             include=("registerUser",), phases=("examples", "fuzzing")),
+    Breakage("answers every registration with a documented 409 as taken", "amarevents", "unique_rejection_is_real",
+             after=conflict_on_every_registration("/api/auth/register"), include=("registerUser",),
+             phases=("examples",)),
+    Breakage("answers errors with HTTP 200", "namak", "response_schema_conformance",
+             after=errors_as_200, include=("getEvent",), phases=("examples", "fuzzing")),
+    Breakage("gives a login error body of the wrong shape", "eventify", "error_body_matches_api",
+             after=login_error_shape("/api/user/login/"), include=("loginUser",), phases=("examples", "fuzzing")),
+    Breakage("crashes on an empty body", "ecoevents", "not_a_server_error",
+             after=server_error_on_empty_body, include=("createEvent",), phases=("coverage",)),
+    Breakage("refuses a valid request with an undocumented 409", "eventify", "positive_data_acceptance",
+             after=undocumented_conflict("/api/events/type-list/"), include=("listEventTypes",),
+             phases=("examples", "fuzzing")),
+]
+
+
+class Counted:
+    """A defect that counts how often it changed something (a test of a lenient server proves
+    the leniency was exercised)."""
+
+    def __init__(self, before=None, after=None):
+        self.times = 0
+        self.before = self._counting(before) if before else None
+        self.after = self._counting(after) if after else None
+
+    def _counting(self, defect):
+        def run(ex: Exchange, mock):
+            if defect(ex, mock):
+                self.times += 1
+        return run
+
+
+def _refuse_empty_strings(ex: Exchange, mock) -> bool:
+    """An empty string refused with the API's 400 body naming the field (EcoEvents' body)."""
+    body = ex.request_json()
+    fields = [k for k, v in {**ex.query, **(body if isinstance(body, dict) else {})}.items() if v == ""]
+    if not fields or ex.status >= 400:
+        return False
+    _answer_json(ex, 400, {"error": {"code": "INVALID_REQUEST", "message": f"{fields[0]} must not be empty"}})
+    return True
+
+
+_ECO_LIST = {"page": ("int", 1, None), "limit": ("int", 1, 100),
+             "status": ("enum", "draft", "published", "cancelled", "completed"),
+             "sortBy": ("enum", "createdAt", "startDate", "name", "capacity"), "order": ("enum", "asc", "desc")}
+
+
+def _ignore_invalid_list_values(ex: Exchange, mock) -> bool:
+    """EcoEvents' list ignores a page, limit, status or sort it cannot use (limit=0, sortBy=a,b)
+    instead of refusing it, as many servers do."""
+    if ex.method != "GET" or ex.path != "/api/events":
+        return False
+    dropped = False
+    for name, rule in _ECO_LIST.items():
+        if name not in ex.query:
+            continue
+        value = ex.query[name]
+        if rule[0] == "int":
+            ok = value.isdigit() and int(value) >= rule[1] and (rule[2] is None or int(value) <= rule[2])
+        else:
+            ok = value in rule[1:]
+        if not ok:
+            del ex.query[name]
+            dropped = True
+    return dropped
+
+
+def _ignore_non_string_pincode(ex: Exchange, mock) -> bool:
+    """Eventify's pincode filter ignores a pincode that is not text (`pincode: false`)."""
+    body = ex.request_json()
+    if ex.path != "/api/events/pincode-events/" or not isinstance(body, dict) or "pincode" not in body:
+        return False
+    if isinstance(body["pincode"], str):
+        return False
+    del body["pincode"]
+    ex.body = json.dumps(body).encode()
+    return True
+
+
+# (name, slug, defect, operations, phases): servers whose leniency no rule of ours may call a violation
+LENIENT = [
+    ("refuses an empty required string in its own 400 body", "ecoevents",
+     lambda: Counted(after=_refuse_empty_strings), ("listEvents", "createEvent"), ("fuzzing",)),
+    ("ignores list values it cannot use (limit=0, a list for sortBy)", "ecoevents",
+     lambda: Counted(before=_ignore_invalid_list_values), ("listEvents",), ("coverage",)),
+    ("ignores a pincode that is not text", "eventify",
+     lambda: Counted(before=_ignore_non_string_pincode), ("listEventsByPincode",), ("coverage", "fuzzing")),
+]

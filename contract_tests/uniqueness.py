@@ -1,0 +1,150 @@
+"""`unique_rejection_is_real`: a valid request refused because a unique value is taken is excused
+only when the refusal is true.
+
+Eventify and Amar mark request-body fields `x-unique` (an email, a username, a phone number): a
+valid request whose value another record already holds is refused. A refusal that names such a
+field is re-tried once with fresh values for every `x-unique` field of the body (values valid for
+each field's schema, that no record can hold). Accepted: the refusal was a real uniqueness
+conflict, and `positive_data_acceptance` does not count it. Refused again: the server refuses a
+valid value whatever it is, and this rule reports it (in place of `positive_data_acceptance`,
+whose report would not say what is wrong).
+
+The re-try goes through Schemathesis (`Case.call`), so the `before_call` and `after_call` hooks
+see it like any request of the run, and whatever it creates can be cleaned up like the rest.
+`retry_with_fresh_values` is the one place it is sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+import uuid
+import weakref
+
+import jsonschema
+import requests
+
+from .checks import _is_success, _jsonschema, _judged, _shown, rule
+from .context import Run
+from .spec import Operation
+
+# A rejection status a uniqueness conflict may be given in (409 is the conflict status itself).
+REJECTIONS = {400, 409, 422}
+
+
+def unique_fields(op: Operation) -> dict[str, dict]:
+    """The request body's `x-unique` properties, by name."""
+    return {name: prop for name, prop in (op.body_schema().get("properties") or {}).items()
+            if isinstance(prop, dict) and prop.get("x-unique")}
+
+
+def claims_uniqueness(op: Operation, response) -> bool:
+    """Whether an answer reads as a uniqueness refusal: a rejection status, and a 409 or a body
+    that names one of the operation's `x-unique` fields."""
+    fields = unique_fields(op)
+    if not fields or response.status_code not in REJECTIONS:
+        return False
+    if response.status_code == 409:
+        return True
+    text = response.text or ""
+    return any(re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) for name in fields)
+
+
+def fresh_value(schema: dict):
+    """A value valid for `schema` that no record holds yet (None when it cannot make one: an
+    enum, a pattern it does not meet)."""
+    if schema.get("enum"):
+        return None
+    token = uuid.uuid4().hex
+    kind = schema.get("type", "string")
+    if kind == "integer":
+        value = int(token[:12], 16)
+    elif schema.get("format") == "email":
+        value = f"ct.{token[:16]}@example.com"
+    elif schema.get("format") == "uuid":
+        value = str(uuid.uuid4())
+    else:
+        value = f"ct{token}"
+        if schema.get("maxLength") is not None:
+            value = value[: max(int(schema["maxLength"]), 0)]
+        value = value.ljust(int(schema.get("minLength") or 0), "0")
+    valid = jsonschema.Draft4Validator(_jsonschema(schema), format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+    return value if valid.is_valid(value) else None
+
+
+@dataclasses.dataclass
+class Retry:
+    """The original request sent again with fresh values for its `x-unique` fields."""
+
+    values: dict            # field -> the fresh value sent
+    response: object        # the answer to it
+
+    @property
+    def accepted(self) -> bool:
+        return _is_success(self.response)
+
+
+_retries: dict[int, dict] = {}  # id(run) -> {case id: Retry | None}, for as long as the run lives
+_retries_lock = threading.Lock()
+
+
+def _done(run: Run) -> dict:
+    with _retries_lock:
+        if id(run) not in _retries:
+            _retries[id(run)] = {}
+            weakref.finalize(run, _retries.pop, id(run), None)
+        return _retries[id(run)]
+
+
+def retry_with_fresh_values(run: Run, op: Operation, case) -> Retry | None:
+    """Send `case` again with fresh values for the `x-unique` fields of its body, once per case
+    (the answer is remembered: `filter_failure` and the rule ask for the same one). None when
+    the body holds no such field or no valid fresh value can be made."""
+    done = _done(run)
+    if case.id in done:
+        return done[case.id]
+    retry = None
+    fields = {name: prop for name, prop in unique_fields(op).items()
+              if isinstance(case.body, dict) and name in case.body}
+    values = {name: fresh_value(prop) for name, prop in fields.items()}
+    if values and None not in values.values():
+        again = case.operation.Case(method=case.method, path_parameters=dict(case.path_parameters or {}),
+                                    headers=dict(case.headers or {}), cookies=dict(case.cookies or {}),
+                                    query=dict(case.query or {}), body={**case.body, **values},
+                                    media_type=case.media_type)
+        try:
+            answer = again.call(headers=dict(run.credentials.default.headers) or None, timeout=run.timeout)
+        except requests.RequestException:
+            answer = None
+        # judged only by an acceptance or a rejection of the same kind; anything else (a 401, a
+        # 429, a crash, no answer) says nothing of uniqueness, and the refusal stands as reported
+        if answer is not None and (_is_success(answer) or answer.status_code in REJECTIONS):
+            retry = Retry(values, answer)
+    done[case.id] = retry
+    return retry
+
+
+def uniqueness_retry(case, response) -> Retry | None:
+    """The re-try that judges `response` to `case`, when it is a uniqueness refusal of a valid
+    request (None otherwise, or when no re-try can be made)."""
+    run, op = _judged(case)
+    if op is None or not claims_uniqueness(op, response):
+        return None
+    return retry_with_fresh_values(run, op, case)
+
+
+@rule
+def unique_rejection_is_real(ctx, response, case):
+    """A valid request refused as a uniqueness conflict is accepted once its `x-unique` fields
+    hold fresh values: otherwise the server refuses a valid value, not a taken one."""
+    retry = uniqueness_retry(case, response)
+    if retry is None:
+        return True
+    if not retry.accepted:
+        fresh = ", ".join(f"{k}={v!r}" for k, v in retry.values.items())
+        raise AssertionError(
+            f"A valid request was refused as if a unique value were taken: {_shown(response)}. "
+            f"Sent again with fresh values ({fresh}), it was refused again: {_shown(retry.response)}. "
+            f"The server refuses a valid value, not a taken one.")
+    return None
