@@ -85,15 +85,14 @@ STATE_STATUSES = {"402", "403", "404", "409", "410", "412", "423", "429"}
 
 def accepted_statuses(op: Operation) -> list[str]:
     """The statuses `positive_data_acceptance` accepts for a valid request to `op`: any 2xx, the
-    state statuses the operation documents, a documented 3xx, and a documented 401 on a public
-    operation that checks credentials it is given (a login refuses a wrong password). Never a 400
-    or 422: those say the request itself is wrong. A 5xx is left to `not_a_server_error`, so a
-    crash is reported once."""
+    state statuses the operation documents, a documented 3xx, and a documented 401. Never a 400
+    or 422: those say the request itself is wrong. A 401 says the credential the run sent was
+    refused (a wrong key, one revoked mid-run, a login's wrong password): a verdict on the run's
+    credentials, not on the server; the identity check before the run and the coverage guard
+    (no 2xx, no evidence) speak to it. A 5xx is left to `not_a_server_error`, so a crash is
+    reported once."""
     documented = [str(s) for s in op.spec.get("responses") or {}]
-    statuses = ["2xx", *(s for s in documented if s in STATE_STATUSES or s.startswith("3"))]
-    checks_given = bool(op.ext("issues-credential")) or not (op.spec.get("security") or op.ext("body-auth"))
-    if "401" in documented and checks_given:
-        statuses.append("401")
+    statuses = ["2xx", *(s for s in documented if s in STATE_STATUSES or s.startswith("3") or s == "401")]
     return [*statuses, "5xx"]
 
 

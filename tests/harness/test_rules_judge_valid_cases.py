@@ -159,10 +159,10 @@ def test_a_server_error_is_reported_with_its_status_and_body():
 def test_accepted_statuses_are_what_each_operation_documents():
     eventify, amar, tickets = contract("eventify"), contract("amarevents"), contract("tickets")
     assert accepted_statuses(eventify.operations["registerUser"]) == ["2xx", "5xx"]
-    assert accepted_statuses(eventify.operations["getEventDetails"]) == ["2xx", "404", "5xx"]
+    assert accepted_statuses(eventify.operations["getEventDetails"]) == ["2xx", "401", "404", "5xx"]
     assert accepted_statuses(eventify.operations["loginUser"]) == ["2xx", "401", "5xx"]  # a wrong password
-    assert set(accepted_statuses(amar.operations["createTicket"])) == {"2xx", "403", "404", "409", "429", "5xx"}
-    assert "401" not in accepted_statuses(amar.operations["createTicket"])          # our own key is good
+    # a 401 is the run's key refused: no evidence, and no verdict on the server
+    assert set(accepted_statuses(amar.operations["createTicket"])) == {"2xx", "401", "403", "404", "409", "429", "5xx"}
     assert "400" not in {s for op in tickets.operations.values() for s in accepted_statuses(op)}
 
 
@@ -200,7 +200,10 @@ def test_a_real_uniqueness_refusal_is_excused_once_a_fresh_retry_is_accepted():
         result = execute(Run("eventify", server.base_url, demo_credentials("eventify")),
                          Options(max_examples=5, seed=7, phases=("examples",), include=("registerUser",)))
         users = httpx.get(server.root + "/__admin/state", timeout=10).json()["users"]
-    assert result.ok, result.summary() + "\n" + "\n".join(f.describe() for f in result.failures)
+    # no violation; the only 2xx was the re-try's (Schemathesis did not record it), so the
+    # coverage guard rightly finds no evidence from this one-case run
+    assert not result.failures and not result.errors, \
+        result.summary() + "\n" + "\n".join(f.describe() for f in result.failures)
     emails = [u["email"] for u in (users.values() if isinstance(users, dict) else users)]
     assert any(e.startswith("ct.") and e.endswith("@example.com") for e in emails), emails
 
