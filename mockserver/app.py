@@ -31,7 +31,8 @@ from .contract import Contract, Operation, contract
 from .encoding import JSONIFIER
 from .errors import ApiError
 from .fastpath import FastPath
-from .prefer import forced, preferred_code
+from .prefer import answer as preferred_answer
+from .prefer import preferences
 from .ratelimit import KeyPolicy, SlidingWindow
 from .resources import Resources
 from .store import Store
@@ -107,9 +108,9 @@ class Mock:
                         mock=self)
             if operation.ext("body-auth"):
                 call.principal = self.behaviour.authenticate_body(self.store, call.body or {})
-            code = preferred_code(request)
-            if code is not None and code != success:
-                return with_headers(forced(operation, code, self.rate_window), rate_headers)
+            prefs = preferences(request)
+            if not prefs.runs_operation(success):
+                return with_headers(preferred_answer(operation, prefs, self.rate_window), rate_headers)
             result = custom(call) if custom is not None else generic(call)
             return with_headers(result, rate_headers)
 
