@@ -5,6 +5,7 @@
     GET  /__admin/requests   the journal of recent requests and responses (newest last)
     DELETE /__admin/requests clear the journal
     GET  /__admin/state      every collection of the store, as JSON
+    GET|POST|DELETE /__admin/faults   latency and faults (faults.py)
 
 It also journals every request to the API and redirects a slashless path to its slashed
 form where the spec writes trailing slashes (as Django's APPEND_SLASH does).
@@ -18,6 +19,8 @@ import re
 import time
 
 from starlette.responses import JSONResponse, RedirectResponse
+
+from . import faults, journal
 
 ADMIN = "/__admin"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -60,10 +63,13 @@ class ControlSurface:
     async def _journaled(self, scope, receive, send):
         # Connexion's routing records the operation in a shallow copy of the scope; a shared
         # `extensions` dict lets the error handlers see it (operation-level x-error-body, headers)
-        scope.setdefault("extensions", {})
+        extensions = scope.setdefault("extensions", {})
         entry = {"time": time.time(), "method": scope["method"], "path": scope["path"],
                  "query": scope.get("query_string", b"").decode("latin-1"),
                  "request_body": b"", "status": None, "response_body": b""}
+        # ---- the console's fields (journal.py): operation, why, duration --------------------------
+        extensions[journal.KEY] = entry
+        started = time.perf_counter()
 
         async def receive_logged():
             message = await receive()
@@ -80,15 +86,28 @@ class ControlSurface:
 
         fast = self.fast.route(scope) if self.fast is not None else None
         try:
+            # ---- latency and faults (faults.py): one cheap check when none is set ----------------------
+            if self.mock.faults.rules or any(name == b"prefer" for name, _ in scope["headers"]):
+                operation = fast[0].operation_id if fast is not None else getattr(
+                    self.mock.contract.operation_at(scope["method"], scope["path"]), "operation_id", None)
+                entry["operation"] = operation
+                if await self.mock.faults.before(scope, send, operation, entry):
+                    return
             if fast is not None:
                 await self.fast.serve(fast, scope, receive_logged, send_logged)
             else:
                 await self.api(scope, receive_logged, send_logged)
         finally:
+            entry["operation"] = journal.operation_of(scope) or entry.get("operation")
+            entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
             self.journal.append(entry)
 
     async def _admin(self, scope, receive, send):
         path, method = scope["path"][len(ADMIN):].rstrip("/"), scope["method"]
+        # ---- latency and faults (faults.py) -------------------------------------------------------
+        if path == "/faults":
+            await (await faults.admin(self.mock.faults, scope, receive, method))(scope, receive, send)
+            return
         if path == "/health" and method == "GET":
             response = JSONResponse({"status": "ok", "api": self.mock.contract.slug})
         elif path == "/reset" and method == "POST":
@@ -96,9 +115,10 @@ class ControlSurface:
             if self.mock.rate_window is not None:
                 self.mock.rate_window.reset()
             self.journal.clear()
+            self.mock.faults.clear()
             response = JSONResponse({"status": "reset", "api": self.mock.contract.slug})
         elif path == "/requests" and method == "GET":
-            response = JSONResponse({"requests": [_readable(e) for e in self.journal]})
+            response = JSONResponse({"requests": [self._readable(e) for e in self.journal]})
         elif path == "/requests" and method == "DELETE":
             self.journal.clear()
             response = JSONResponse({"status": "cleared"})
@@ -107,6 +127,16 @@ class ControlSurface:
         else:
             response = JSONResponse({"error": f"no admin route {method} {scope['path']}"}, status_code=404)
         await response(scope, receive, send)
+
+
+    def _readable(self, entry: dict) -> dict:
+        out = _readable(entry)
+        # ---- the console's fields (journal.py) ------------------------------------------------------
+        out.setdefault("operation", None)
+        out.setdefault("why", None)
+        if out["operation"] is None and entry["status"] in (404, 405):
+            out["near_misses"] = journal.near_misses(self.mock.contract, entry["method"], entry["path"])
+        return out
 
 
 def _readable(entry: dict) -> dict:

@@ -24,15 +24,16 @@ from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 
-from . import errors
+from . import errors, journal
 from .admin import ControlSurface
 from .auth import security_map
 from .contract import Contract, Operation, contract
 from .encoding import JSONIFIER
 from .errors import ApiError
 from .fastpath import FastPath
+from .faults import Faults
+from .prefer import NONE, Preferences, preferences
 from .prefer import answer as preferred_answer
-from .prefer import preferences
 from .ratelimit import KeyPolicy, SlidingWindow
 from .resources import Resources
 from .store import Store
@@ -90,6 +91,7 @@ class Mock:
         self.store = Store(fixtures.get("collections", {}), id_styles=id_styles(self.contract))
         self.resources = Resources(self.store)
         self.rate_window: SlidingWindow | None = None
+        self.faults = Faults(self.contract)  # latency and faults set from /__admin/faults (faults.py)
 
     def authenticate(self, scheme: dict, credential: str):
         return self.behaviour.authenticate(self.store, scheme, credential)
@@ -109,8 +111,16 @@ class Mock:
             if operation.ext("body-auth"):
                 call.principal = self.behaviour.authenticate_body(self.store, call.body or {})
             prefs = preferences(request)
+            reason = None
+            if prefs is NONE and self.faults.rules:  # an error status a /__admin/faults rule injects
+                injected = self.faults.injected_status(operation)
+                if injected is not None:
+                    status, rule = injected
+                    prefs = Preferences(code=status)
+                    reason = f"Injected {status} (a /__admin/faults rule for {rule.operation})"
             if not prefs.runs_operation(success):
-                return with_headers(preferred_answer(operation, prefs, self.rate_window), rate_headers)
+                journal.note(request.scope, why=reason or f"Prefer: {request.headers.get('prefer')}")
+                return with_headers(preferred_answer(operation, prefs, self.rate_window, reason), rate_headers)
             result = custom(call) if custom is not None else generic(call)
             return with_headers(result, rate_headers)
 

@@ -160,8 +160,9 @@ def preferred_code(request) -> int | None:
     return preferences(request).code
 
 
-def answer(operation, prefs: Preferences, window=None):
-    """The answer `prefs` ask for, as (body, status, headers); raises the API's error."""
+def answer(operation, prefs: Preferences, window=None, reason: str | None = None):
+    """The answer `prefs` ask for, as (body, status, headers); raises the API's error (saying `reason`
+    where a forced error has no example)."""
     status = prefs.code or operation.success_status()
     response = operation.response(status)
     where = f"{operation.method.upper()} {operation.path}"
@@ -190,7 +191,7 @@ def answer(operation, prefs: Preferences, window=None):
     if example is not None:
         return _with_required_headers(example, status, headers, response, prefs)
     if status >= 400:
-        raise ApiError(status, f"Forced by Prefer: code={status}", headers=headers)
+        raise ApiError(status, reason or f"Forced by Prefer: code={status}", headers=headers)
     raise ApiError(400, f"Prefer: code={status}: the {status} answer of {where} has no documented example "
                         f"to answer with (Prefer: dynamic=true generates one)", field="Prefer")
 

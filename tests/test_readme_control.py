@@ -22,6 +22,7 @@ README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 # what each curl of a section answers, in order
 EXPECTED = {
     "### Forcing an answer": [400, 200, 429, 400],
+    "### Latency and faults": [201, 201, 200, 201, 201, "exit 56", 200, "exit 52", 400, 200, 200, 200],
 }
 
 
