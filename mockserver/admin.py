@@ -6,6 +6,7 @@
     DELETE /__admin/requests clear the journal
     GET  /__admin/state      every collection of the store, as JSON
     GET|POST|DELETE /__admin/faults   latency and faults (faults.py)
+    GET  /__admin/           the console page (console.py)
 
 It also journals every request to the API and redirects a slashless path to its slashed
 form where the spec writes trailing slashes (as Django's APPEND_SLASH does).
@@ -20,7 +21,7 @@ import time
 
 from starlette.responses import JSONResponse, RedirectResponse
 
-from . import faults, journal
+from . import console, faults, journal
 
 ADMIN = "/__admin"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -107,6 +108,10 @@ class ControlSurface:
         # ---- latency and faults (faults.py) -------------------------------------------------------
         if path == "/faults":
             await (await faults.admin(self.mock.faults, scope, receive, method))(scope, receive, send)
+            return
+        # ---- the console page (console.py) ----------------------------------------------------------
+        if path == "" and method in ("GET", "HEAD"):
+            await console.response()(scope, receive, send)
             return
         if path == "/health" and method == "GET":
             response = JSONResponse({"status": "ok", "api": self.mock.contract.slug})

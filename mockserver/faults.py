@@ -1,7 +1,7 @@
 """Latency and faults (WireMock's delays and fault names are the model), so a frontend can try its
 loading spinner and its retry logic:
 
-    GET    /__admin/faults                  the rules in force
+    GET    /__admin/faults                  the rules in force, and the operations a rule may name
     POST   /__admin/faults                  set one rule (it replaces the rule of the same scope)
     DELETE /__admin/faults[?operation=ID]   clear every rule, or the one of that scope
     POST   /__admin/reset                   clears them too
@@ -256,7 +256,9 @@ async def break_connection(fault: str, send) -> None:
 
 async def admin(faults: Faults, scope, receive, method: str) -> JSONResponse:
     if method == "GET":
-        return JSONResponse({"faults": faults.listing()})
+        operations = [{"operationId": op.operation_id, "method": op.method.upper(), "path": op.path}
+                      for op in faults.contract.operations.values()]
+        return JSONResponse({"faults": faults.listing(), "operations": operations})
     if method == "DELETE":
         operation = Request(scope).query_params.get("operation")
         return JSONResponse({"status": "cleared", "cleared": faults.clear(operation)})

@@ -1,5 +1,5 @@
-"""The README's control-surface sections work as printed: each curl line of "Forcing an answer"
-and "Latency and faults", run against the mocks, answers as the section says (only the ports are
+"""The README's control-surface sections work as printed: each curl line of "The console", "Forcing
+an answer" and "Latency and faults", run against the mocks, answers as the section says (only the ports are
 swapped for the test's free ones). An int is the HTTP status; "exit N" is curl's exit status (a
 connection fault gives no HTTP status at all)."""
 
@@ -21,6 +21,7 @@ from mockserver.testing import running
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 # what each curl of a section answers, in order
 EXPECTED = {
+    "### The console": [404, 200],
     "### Forcing an answer": [400, 200, 429, 400],
     "### Latency and faults": [201, 201, 200, 201, 201, "exit 56", 200, "exit 52", 400, 200, 200, 200],
 }
