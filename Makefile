@@ -20,7 +20,7 @@ run: install
 
 # Every test: specs, the mocks over HTTP, the contract suite against good and broken servers.
 test: install
-	command -v chromium >/dev/null || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium chromium-driver) || echo "chromium not installed: the browser tests will fail"
+	(command -v chromium && command -v chromedriver) >/dev/null || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium chromium-driver) || echo "chromium not installed: the browser tests will fail"
 	$(BIN)/python -m pytest
 
 lint: install

@@ -88,7 +88,7 @@ class ControlSurface:
         fast = self.fast.route(scope) if self.fast is not None else None
         try:
             # ---- latency and faults (faults.py): one cheap check when none is set ----------------------
-            if self.mock.faults.rules or any(name == b"prefer" for name, _ in scope["headers"]):
+            if self.mock.faults.rules or b"prefer" in [name for name, _ in scope["headers"]]:
                 operation = fast[0].operation_id if fast is not None else getattr(
                     self.mock.contract.operation_at(scope["method"], scope["path"]), "operation_id", None)
                 entry["operation"] = operation

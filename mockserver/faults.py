@@ -20,7 +20,7 @@ A rule, as JSON (every field optional but one of the delay, `status` or `fault`)
      "seed": 7}                               the draws (delays, probability, status) repeat exactly
 
 A request takes its operation's rule, else the "*" rule. Per request, `Prefer: delay=MS` and
-`Prefer: fault=NAME` do the same for that request alone (before any rule's). Delays are at most
+`Prefer: fault=NAME` do the same for that request alone (in place of the rule's delay or fault). Delays are at most
 60 s (a lognormal draw is cut there). The faults, at the connection (uvicorn's transport, reached
 through the ASGI `send` it hands the app):
 
