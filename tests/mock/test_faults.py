@@ -53,6 +53,23 @@ def test_a_connection_fault_rule_breaks_its_operation_on_both_paths(client, faul
     assert why[:2] == [f"fault {fault} (from /__admin/faults rule for getEvent)"] * 2
 
 
+def test_a_chance_of_a_connection_fault_repeats_with_its_seed(client):
+    def outcomes():
+        client.post("/__admin/faults", json={"operation": "listEvents", "fault": "EMPTY_RESPONSE",
+                                             "probability": 0.5, "seed": 4})
+        seen = []
+        for _ in range(16):
+            try:
+                seen.append(client.get("/v1/events").status_code)
+            except httpx.RemoteProtocolError:
+                seen.append("empty")
+        return seen
+
+    first = outcomes()
+    assert first.count("empty") > 2 and first.count(200) > 2  # seeded: always so
+    assert outcomes() == first
+
+
 def test_delays_fixed_per_request_and_per_rule(client):
     started = time.monotonic()
     assert client.get("/v1/events", headers={"Prefer": "delay=300"}).status_code == 200
