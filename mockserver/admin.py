@@ -133,7 +133,6 @@ class ControlSurface:
             response = JSONResponse({"error": f"no admin route {method} {scope['path']}"}, status_code=404)
         await response(scope, receive, send)
 
-
     def _readable(self, entry: dict) -> dict:
         out = _readable(entry)
         # ---- the console's fields (journal.py) ------------------------------------------------------

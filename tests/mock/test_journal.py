@@ -34,6 +34,19 @@ def test_why_each_request_got_its_answer(client, anon):
     assert all(e["duration_ms"] >= 0 for e in _journal(client))
 
 
+def test_why_on_the_connexion_path_too(client):
+    connexion = {"Content-Type": "application/json"}  # a body type on a GET: Connexion serves it (test_fastpath)
+    client.get("/v1/events/evt_123", headers={**connexion, "Prefer": "code=500"})
+    client.get("/v1/events?limit=abc", headers=connexion)
+    client.get("/v1/events/evt_123", headers={**connexion, "Prefer": "bogus=1"})
+    assert [(e["operation"], e["status"]) for e in _journal(client)] == [
+        ("getEvent", 500), ("listEvents", 400), ("getEvent", 400)]
+    whys = [e["why"] for e in _journal(client)]
+    assert whys[0] == "Prefer: code=500"
+    assert whys[1].startswith("query parameter limit: 'abc' is not of type")
+    assert whys[2].startswith("Malformed Prefer header: unknown preference 'bogus=1'. Accepted: code=NNN")
+
+
 def test_a_request_matching_no_operation_names_the_nearest(client):
     client.get("/v1/evnts/evt_123")
     client.patch("/v1/events/evt_123", json={})
