@@ -22,15 +22,17 @@ def test_why_each_request_got_its_answer(client, anon):
     client.get("/v1/events/evt_nope")
     client.get("/v1/events", headers={"Prefer": "code=500"})
     client.get("/v1/events")
-    assert [(e["operation"], e["status"], e["why"]) for e in _journal(client)] == [
+    journal = _journal(client)
+    assert [(e["operation"], e["status"], e["why"]) for e in journal[:-1]] == [
         ("listEvents", 200, None),
         ("listEvents", 401, "Missing API key: send an Authorization header"),
         ("listEvents", 401, "Invalid API key"),
         ("createEvent", 400, "date is required"),
         ("getEvent", 404, "Event evt_nope not found"),
         ("listEvents", 500, "Prefer: code=500"),
-        ("listEvents", 429, "Rate limit exceeded: 4 requests per hour; retry in 3600 s"),
     ]
+    assert (journal[-1]["operation"], journal[-1]["status"]) == ("listEvents", 429)
+    assert journal[-1]["why"].startswith("Rate limit exceeded: 4 requests per hour; retry in ")
     assert all(e["duration_ms"] >= 0 for e in _journal(client))
 
 
