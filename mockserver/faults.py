@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import math
 import random
@@ -224,7 +225,10 @@ class Faults:
 
 
 async def break_connection(fault: str, send) -> None:
-    owner = getattr(send, "__self__", None)
+    raw = send
+    while isinstance(raw, functools.partial) and "send" in raw.keywords:  # Starlette's CORSMiddleware wraps so
+        raw = raw.keywords["send"]
+    owner = getattr(raw, "__self__", None)
     transport = getattr(owner, "transport", None)
     if transport is None or not hasattr(transport, "abort"):
         # not uvicorn's own send: what any ASGI server can do is cut an answer off mid-body

@@ -8,8 +8,10 @@ import time
 
 import httpx
 import pytest
+from starlette.middleware.cors import CORSMiddleware
 
 from mockserver.app import create_app
+from mockserver.testing import running
 
 SLUG = "namak"
 HEADERS = {"Authorization": "Bearer YOUR_API_KEY"}
@@ -200,3 +202,12 @@ def test_under_another_asgi_server_a_fault_cuts_the_answer_off_mid_body():
 
     with pytest.raises(ConnectionAbortedError, match="EMPTY_RESPONSE"):
         asyncio.run(call())
+
+
+def test_a_fault_reaches_the_connection_through_a_cors_middleware_in_front():
+    """Starlette's CORSMiddleware wraps `send` in a partial: the fault still resets the connection."""
+    with running(SLUG, wrap=lambda app: CORSMiddleware(app, allow_origins=["*"])) as server, \
+            httpx.Client(base_url=server.root, headers={**HEADERS, "Origin": "http://localhost:3000"}) as http:
+        with pytest.raises(httpx.ReadError, match="reset by peer"):
+            http.get("/v1/events", headers={"Prefer": "fault=CONNECTION_RESET_BY_PEER"})
+        assert http.get("/v1/events").headers["access-control-allow-origin"] == "*"
