@@ -20,9 +20,10 @@ A rule, as JSON (every field optional but one of the delay, `status` or `fault`)
      "seed": 7}                               the draws (delays, probability, status) repeat exactly
 
 A request takes its operation's rule, else the "*" rule. Per request, `Prefer: delay=MS` and
-`Prefer: fault=NAME` do the same for that request alone (in place of the rule's delay or fault). Delays are at most
-60 s (a lognormal draw is cut there). The faults, at the connection (uvicorn's transport, reached
-through the ASGI `send` it hands the app):
+`Prefer: fault=NAME` do the same for that request alone (in place of the rule's delay or fault).
+Delays are at most 60 s (a lognormal draw is cut there). The faults act on the connection itself:
+ASGI has no message for "no answer", so they reach uvicorn's transport through the `send` it
+hands the app (the one place this leans on uvicorn rather than on ASGI):
 
     CONNECTION_RESET_BY_PEER    the connection is reset (RST) with no answer
     EMPTY_RESPONSE              the connection is closed with no answer

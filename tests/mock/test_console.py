@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -59,10 +59,23 @@ def _text(browser, element_id):
 
 def _until(browser, condition, what):
     try:
-        return WebDriverWait(browser, WAIT, poll_frequency=0.1).until(lambda d: condition(d))
+        return WebDriverWait(browser, WAIT, poll_frequency=0.1,  # the page re-renders what changed
+                             ignored_exceptions=(StaleElementReferenceException,)).until(condition)
     except TimeoutException as exc:
         shown = {name: _text(browser, name) for name in ("journal", "faults", "store", "f-error")}
         raise AssertionError(f"the console never showed {what}; it shows {shown}") from exc
+
+
+def _click(browser, selector):
+    """Click the element, found afresh if the page re-rendered it in between."""
+    def clicked(d):
+        try:
+            d.find_element(By.CSS_SELECTOR, selector).click()
+            return True
+        except StaleElementReferenceException:
+            return False
+
+    _until(browser, clicked, f"a clickable {selector}")
 
 
 def _rows(browser):
@@ -96,7 +109,7 @@ def test_the_store_by_collection_and_the_reset_button(page, client):
     count = 'details[data-name="events"] .count'
     _until(page, lambda d: d.find_element(By.CSS_SELECTOR, count).text == str(events + 1), "the new event")
     _until(page, lambda d: len(_rows(d)) == 1, "the POST")
-    page.find_element(By.ID, "reset").click()
+    _click(page, "#reset")
     _until(page, lambda d: not _rows(d) and d.find_element(By.CSS_SELECTOR, count).text == str(events),
            "the reset state")
     assert client.get(f"/v1/events/{created.json()['id']}").status_code == 404
@@ -106,7 +119,7 @@ def test_a_delay_set_from_the_page_takes_effect(page, client):
     Select(page.find_element(By.ID, "f-operation")).select_by_value("getEvent")
     Select(page.find_element(By.ID, "f-delay-type")).select_by_value("fixed")
     page.find_element(By.ID, "f-a").send_keys("600")
-    page.find_element(By.ID, "f-set").click()
+    _click(page, "#f-set")
     _until(page, lambda d: "getEvent" in _text(d, "faults") and "600" in _text(d, "faults"), "the rule")
     assert client.get("/__admin/faults").json()["faults"] == [{"operation": "getEvent", "fixedDelayMilliseconds": 600}]
     started = time.monotonic()
@@ -116,9 +129,9 @@ def test_a_delay_set_from_the_page_takes_effect(page, client):
     # a bad rule: the page says what was wrong, and the rule in force stays
     page.find_element(By.ID, "f-a").clear()
     page.find_element(By.ID, "f-a").send_keys("90000")
-    page.find_element(By.ID, "f-set").click()
+    _click(page, "#f-set")
     _until(page, lambda d: "milliseconds from 0 to 60000" in _text(d, "f-error"), "the error")
-    page.find_element(By.CSS_SELECTOR, "#faults .clear-rule").click()
+    _click(page, "#faults .clear-rule")
     _until(page, lambda d: "getEvent" not in _text(d, "faults"), "the rule cleared")
     assert client.get("/__admin/faults").json()["faults"] == []
     started = time.monotonic()
