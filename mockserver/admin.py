@@ -85,23 +85,29 @@ class ControlSurface:
                 entry["response_body"] += message.get("body", b"")[:_BODY_LIMIT]
             await send(message)
 
+        def record():
+            entry["operation"] = journal.operation_of(scope) or entry.get("operation")
+            entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            self.journal.append(entry)
+
         fast = self.fast.route(scope) if self.fast is not None else None
+        # ---- latency and faults (faults.py): one cheap check when none is set --------------------------
+        if self.mock.faults.rules or b"prefer" in [name for name, _ in scope["headers"]]:
+            operation = fast[0].operation_id if fast is not None else getattr(
+                self.mock.contract.operation_at(scope["method"], scope["path"]), "operation_id", None)
+            entry["operation"] = operation
+            fault = await self.mock.faults.before(scope, operation, entry)
+            if fault is not None:
+                record()  # journaled before the client can see its connection go
+                await faults.break_connection(fault, send)
+                return
         try:
-            # ---- latency and faults (faults.py): one cheap check when none is set ----------------------
-            if self.mock.faults.rules or b"prefer" in [name for name, _ in scope["headers"]]:
-                operation = fast[0].operation_id if fast is not None else getattr(
-                    self.mock.contract.operation_at(scope["method"], scope["path"]), "operation_id", None)
-                entry["operation"] = operation
-                if await self.mock.faults.before(scope, send, operation, entry):
-                    return
             if fast is not None:
                 await self.fast.serve(fast, scope, receive_logged, send_logged)
             else:
                 await self.api(scope, receive_logged, send_logged)
         finally:
-            entry["operation"] = journal.operation_of(scope) or entry.get("operation")
-            entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
-            self.journal.append(entry)
+            record()
 
     async def _admin(self, scope, receive, send):
         path, method = scope["path"][len(ADMIN):].rstrip("/"), scope["method"]

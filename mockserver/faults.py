@@ -200,8 +200,9 @@ class Faults:
 
     # ---- at the connection: delays and faults, before the API sees the request -------------------
 
-    async def before(self, scope, send, operation_id, entry: dict) -> bool:
-        """Wait and break the connection as the rules and `Prefer` say; True when a fault answered."""
+    async def before(self, scope, operation_id, entry: dict) -> str | None:
+        """Wait as the rules and `Prefer` say; the fault to answer with instead of an answer, if any
+        (`break_connection` does it)."""
         prefs = None
         value = header_value(scope["headers"])
         if value:
@@ -217,12 +218,10 @@ class Faults:
         if delay:
             entry["delay_ms"] = round(delay * 1000)
             await asyncio.sleep(delay)
-        if fault is None:
-            return False
-        entry["fault"] = fault
-        entry["why"] = f"fault {fault} (from {source})"
-        await break_connection(fault, send)
-        return True
+        if fault is not None:
+            entry["fault"] = fault
+            entry["why"] = f"fault {fault} (from {source})"
+        return fault
 
 
 async def break_connection(fault: str, send) -> None:
