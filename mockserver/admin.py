@@ -6,6 +6,8 @@
     DELETE /__admin/requests clear the journal
     GET  /__admin/state      every collection of the store, as JSON (a download)
     PUT  /__admin/state      load a state (GET's document), checked as fixtures are (state.py)
+    GET|POST|DELETE /__admin/faults   latency and faults (faults.py)
+    GET  /__admin/           the console page (console.py)
 
 It also journals every request to the API and redirects a slashless path to its slashed
 form where the spec writes trailing slashes (as Django's APPEND_SLASH does).
@@ -21,7 +23,7 @@ import time
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 
-from . import state
+from . import console, faults, journal, state
 from .fixtures import FixtureError
 
 ADMIN = "/__admin"
@@ -65,10 +67,13 @@ class ControlSurface:
     async def _journaled(self, scope, receive, send):
         # Connexion's routing records the operation in a shallow copy of the scope; a shared
         # `extensions` dict lets the error handlers see it (operation-level x-error-body, headers)
-        scope.setdefault("extensions", {})
+        extensions = scope.setdefault("extensions", {})
         entry = {"time": time.time(), "method": scope["method"], "path": scope["path"],
                  "query": scope.get("query_string", b"").decode("latin-1"),
                  "request_body": b"", "status": None, "response_body": b""}
+        # ---- the console's fields (journal.py): operation, why, duration --------------------------
+        extensions[journal.KEY] = entry
+        started = time.perf_counter()
 
         async def receive_logged():
             message = await receive()
@@ -83,17 +88,40 @@ class ControlSurface:
                 entry["response_body"] += message.get("body", b"")[:_BODY_LIMIT]
             await send(message)
 
+        def record():
+            entry["operation"] = journal.operation_of(scope) or entry.get("operation")
+            entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+            self.journal.append(entry)
+
         fast = self.fast.route(scope) if self.fast is not None else None
+        # ---- latency and faults (faults.py): one cheap check when none is set --------------------------
+        if self.mock.faults.rules or b"prefer" in [name for name, _ in scope["headers"]]:
+            operation = fast[0].operation_id if fast is not None else getattr(
+                self.mock.contract.operation_at(scope["method"], scope["path"]), "operation_id", None)
+            entry["operation"] = operation
+            fault = await self.mock.faults.before(scope, operation, entry)
+            if fault is not None:
+                record()  # journaled before the client can see its connection go
+                await faults.break_connection(fault, send)
+                return
         try:
             if fast is not None:
                 await self.fast.serve(fast, scope, receive_logged, send_logged)
             else:
                 await self.api(scope, receive_logged, send_logged)
         finally:
-            self.journal.append(entry)
+            record()
 
     async def _admin(self, scope, receive, send):
         path, method = scope["path"][len(ADMIN):].rstrip("/"), scope["method"]
+        # ---- latency and faults (faults.py) -------------------------------------------------------
+        if path == "/faults":
+            await (await faults.admin(self.mock.faults, scope, receive, method))(scope, receive, send)
+            return
+        # ---- the console page (console.py) ----------------------------------------------------------
+        if path == "" and method in ("GET", "HEAD"):
+            await console.response()(scope, receive, send)
+            return
         if path == "/health" and method == "GET":
             response = JSONResponse({"status": "ok", "api": self.mock.contract.slug})
         elif path == "/reset" and method == "POST":
@@ -101,9 +129,10 @@ class ControlSurface:
             if self.mock.rate_window is not None:
                 self.mock.rate_window.reset()
             self.journal.clear()
+            self.mock.faults.clear()
             response = JSONResponse({"status": "reset", "api": self.mock.contract.slug})
         elif path == "/requests" and method == "GET":
-            response = JSONResponse({"requests": [_readable(e) for e in self.journal]})
+            response = JSONResponse({"requests": [self._readable(e) for e in self.journal]})
         elif path == "/requests" and method == "DELETE":
             self.journal.clear()
             response = JSONResponse({"status": "cleared"})
@@ -134,6 +163,14 @@ class ControlSurface:
                                  "problems": exc.problems}, status_code=400)
         counts = {name: len(records or []) for name, records in state.collections_of(slug, data).items()}
         return JSONResponse({"status": "loaded", "api": slug, "collections": counts})
+    def _readable(self, entry: dict) -> dict:
+        out = _readable(entry)
+        # ---- the console's fields (journal.py) ------------------------------------------------------
+        out.setdefault("operation", None)
+        out.setdefault("why", None)
+        if out["operation"] is None and entry["status"] in (404, 405):
+            out["near_misses"] = journal.near_misses(self.mock.contract, entry["method"], entry["path"])
+        return out
 
 
 def _readable(entry: dict) -> dict:

@@ -24,7 +24,7 @@ from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 
-from . import errors
+from . import errors, journal
 from . import fixtures as fixtures_module
 from .admin import ControlSurface
 from .auth import security_map
@@ -33,7 +33,9 @@ from .cors import Cors
 from .encoding import JSONIFIER
 from .errors import ApiError
 from .fastpath import FastPath
-from .prefer import forced, preferred_code
+from .faults import Faults
+from .prefer import NONE, Preferences, preferences
+from .prefer import answer as preferred_answer
 from .ratelimit import KeyPolicy, SlidingWindow
 from .requestlog import RequestLog
 from .resources import Resources
@@ -96,6 +98,7 @@ class Mock:
         self.resources = Resources(self.store)
         self.rate_window: SlidingWindow | None = None
         self.links = ProductionLinks(self.contract, fixtures)
+        self.faults = Faults(self.contract)  # latency and faults set from /__admin/faults (faults.py)
 
     def authenticate(self, scheme: dict, credential: str):
         return self.behaviour.authenticate(self.store, scheme, credential)
@@ -114,9 +117,17 @@ class Mock:
                         mock=self)
             if operation.ext("body-auth"):
                 call.principal = self.behaviour.authenticate_body(self.store, call.body or {})
-            code = preferred_code(request)
-            if code is not None and code != success:
-                return with_headers(forced(operation, code, self.rate_window), rate_headers)
+            prefs = preferences(request)
+            reason = None
+            if prefs is NONE and self.faults.rules:  # an error status a /__admin/faults rule injects
+                injected = self.faults.injected_status(operation)
+                if injected is not None:
+                    status, rule = injected
+                    prefs = Preferences(code=status)
+                    reason = f"Injected {status} (a /__admin/faults rule for {rule.operation})"
+            if not prefs.runs_operation(success):
+                journal.note(request.scope, why=reason or f"Prefer: {request.headers.get('prefer')}")
+                return with_headers(preferred_answer(operation, prefs, self.rate_window, reason), rate_headers)
             result = custom(call) if custom is not None else generic(call)
             return with_headers(result, rate_headers)
 

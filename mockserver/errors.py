@@ -9,6 +9,7 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionResponse
 from starlette.exceptions import HTTPException
 
+from . import journal
 from .contract import Contract
 
 log = logging.getLogger("mockserver")
@@ -113,7 +114,9 @@ def as_api_error(contract: Contract, request, exc: Exception) -> ApiError:
 
 def error_response(contract: Contract, request, exc: Exception) -> ConnexionResponse:
     """The response to any failure, in the API's own body (the Connexion and fast paths share it)."""
-    return render(contract, as_api_error(contract, request, exc), _operation_id(request))
+    error = as_api_error(contract, request, exc)
+    journal.note(getattr(request, "scope", None), why=error.message)  # the console shows why
+    return render(contract, error, _operation_id(request))
 
 
 def install(app, contract: Contract) -> None:

@@ -1,4 +1,4 @@
-"""`Prefer: code=NNN` forces an operation's documented answer for that status, after
+"""`Prefer` (Prism's vocabulary). `code=NNN` forces an operation's documented answer for that status, after
 authentication, rate limiting and validation, without touching the store.
 
 Every documented status of every operation of every API is forced over HTTP against a mock
@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 
 import httpx
+import jsonschema
 import pytest
 
 from contract_tests.spec import contract
+from contract_tests.speclint import to_json_schema
 from mockserver.app import Settings
 from mockserver.testing import running
+from mockserver.validation import FORMAT_CHECKER
 
 # the demo credentials with the widest access, and the id each API's {id} paths are filled with
 SETUP = {
@@ -142,3 +145,124 @@ def test_credentials_are_checked_before_an_answer_is_forced(served):
     answer = httpx.request(method, server.root + path, content=content, timeout=10,
                            headers={**headers, "Prefer": "code=500"})
     assert answer.status_code == 401
+
+
+# ---- example=, dynamic=, seed= and malformed preferences ------------------------------------------
+
+def _documented(slug: str):
+    """(operation, status, its JSON response schema or None) for every documented status."""
+    for op in contract(slug).operations.values():
+        for status, response in op.spec["responses"].items():
+            if str(status).isdigit():
+                media = (response.get("content") or {}).get("application/json") or {}
+                yield op, int(status), media.get("schema")
+
+
+def _answer(http, slug, op, prefer: str, status: int | None = None):
+    """The answer for `op` with `prefer`, from the first demo key that reaches the handler (Amar: its
+    key types and permissions) or answers `status`."""
+    method, path, headers, content = _request(slug, op)
+    for key in _keys(slug, headers):
+        answer = http.request(method, path, headers={**key, "Prefer": prefer}, content=content)
+        if answer.status_code == status or answer.status_code not in (401, 403) or "Prefer" in answer.text:
+            break
+    return answer
+
+
+def test_dynamic_answers_conform_and_the_same_seed_gives_the_same_body(served):
+    """Every documented status with a JSON schema, generated: response validation is on in the mock (a
+    body or header that breaks the spec would be a 500), and the schema is checked here again."""
+    slug, server = served
+    before = _state(server)
+    generated = differing = 0
+    with httpx.Client(base_url=server.root, timeout=10) as http:
+        for op, status, schema in _documented(slug):
+            if op.method.upper() == "DELETE" and status == op.success_status():
+                continue
+            first = _answer(http, slug, op, f"code={status}, dynamic=true, seed=7", status)
+            if first.status_code in (401, 403) and status not in (401, 403):
+                continue  # no demo key may call it (Amar's session-only operations)
+            assert first.status_code == status, (op.operation_id, status, first.text[:300])
+            if schema is None or status == 204:
+                continue
+            validator = jsonschema.Draft4Validator(to_json_schema(schema), format_checker=FORMAT_CHECKER)
+            assert not list(validator.iter_errors(first.json())), (op.operation_id, status, first.text[:300])
+            again = _answer(http, slug, op, f"code={status}; dynamic=true; seed=7", status)
+            assert again.json() == first.json(), (op.operation_id, status)
+            other = _answer(http, slug, op, f"code={status}, dynamic=true, seed=8", status)
+            differing += other.json() != first.json()
+            generated += 1
+    assert generated > 5 and differing > generated // 2
+    assert _state(server) == before  # a generated answer changes nothing
+
+
+def test_dynamic_alone_generates_the_success_answer_without_running_the_operation(served):
+    slug, server = served
+    op = next(op for op in contract(slug).operations.values()
+              if (op.resource or {}).get("action") == "create" or op.method.upper() == "POST")
+    before = _state(server)
+    with httpx.Client(base_url=server.root, timeout=10) as http:
+        answer = _answer(http, slug, op, "dynamic=true, seed=1")
+    assert answer.status_code == op.success_status(), answer.text[:300]
+    assert _state(server) == before
+
+
+def test_a_named_example_is_answered_as_documented():
+    """Eventify documents named examples (`examples:` maps) on its 400 and 401 answers."""
+    with running("eventify", settings=Settings(validate_responses=True)) as server, \
+            httpx.Client(base_url=server.root, timeout=10) as http:
+        named = 0
+        for op, status, _schema in _documented("eventify"):
+            media = (op.response(status).get("content") or {}).get("application/json") or {}
+            for name, example in (media.get("examples") or {}).items():
+                answer = _answer(http, "eventify", op, f"code={status}, example={name}", status)
+                assert (answer.status_code, answer.json()) == (status, example["value"]), (op.operation_id, name)
+                named += 1
+        assert named >= 6
+        month = contract("eventify").operations["getEventsByMonthYear"]
+        unknown = _answer(http, "eventify", month, "code=400, example=nope")
+    assert unknown.status_code == 400
+    assert unknown.json()["status"] == "error"  # Eventify's own error body
+    assert "example=nope" in unknown.text and "invalidMonth" in unknown.text and "missingMonthYear" in unknown.text
+
+
+def test_an_unknown_example_is_the_apis_400_naming_the_examples(served):
+    slug, server = served
+    op = next(op for op in contract(slug).operations.values() if op.method.upper() == "GET" or op.ext("body-auth"))
+    with httpx.Client(base_url=server.root, timeout=10) as http:
+        answer = _answer(http, slug, op, "example=nope")
+    assert answer.status_code == 400
+    assert "example=nope" in answer.text and "named examples: none" in answer.text
+
+
+@pytest.mark.parametrize("prefer, named", [
+    ("code=abc", "code=abc is not an HTTP status"),
+    ("cod=500", "unknown preference 'cod=500'"),
+    ("code=500, code=404", "code= given twice"),
+    ("dynamic=yes", "dynamic=yes: true or false"),
+    ("seed=3", "seed= goes with dynamic=true"),
+    ("delay=60001", "delay=60001: milliseconds"),
+    ("fault=EXPLODE", "fault=EXPLODE is not one of"),
+    ("example=", "example= needs a value"),
+])
+def test_a_malformed_prefer_is_the_apis_400_naming_the_accepted_forms(served, prefer, named):
+    slug, server = served
+    op = next(op for op in contract(slug).operations.values() if op.method.upper() == "GET" or op.ext("body-auth"))
+    with httpx.Client(base_url=server.root, timeout=10) as http:
+        plain = _answer(http, slug, op, "return=minimal")  # RFC 7240's own preferences are ignored
+        answer = _answer(http, slug, op, prefer)
+        refused = _answer(http, slug, op, "code=418")  # the API's 400, as the mock renders it
+    assert plain.status_code == op.success_status()
+    assert answer.status_code == 400, answer.text
+    assert named in answer.text and "Accepted: code=NNN" in answer.text and "dynamic=true|false" in answer.text
+    assert _shape(answer.json()) == _shape(refused.json())  # the API's own error body
+
+
+def _shape(body):
+    """A body's keys and value types (a DRF body keys by the field at fault: its name is left out)."""
+    if isinstance(body, dict):
+        return sorted((key if key not in ("Prefer", "non_field_errors") else "{field}", _shape(value))
+                      for key, value in body.items())
+    if isinstance(body, list):
+        return [_shape(v) for v in body[:1]]
+    return type(body).__name__
