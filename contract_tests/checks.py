@@ -779,8 +779,8 @@ def _announces_more(paging: dict, response, body, page: int, size: int) -> str |
 @rule
 def next_page_announced(ctx, response, case):
     """A full page tells that more records follow whenever they do: a `Link rel="next"` (link
-    paging), `hasNext`, `pages`/`totalPages` or `total` (metadata paging). Judged once per
-    operation, by fetching the page after a full one."""
+    paging), `hasNext`, `pages`/`totalPages` or `total` (metadata paging). Judged by fetching the
+    page after a full one, until one such page has records (at most FILTER_TRIES per operation)."""
     run, op = _operation(case)
     paging = op.ext("pagination") if op else None
     if not paging or paging.get("style", "none") == "none" or not _judged(case, response, op):
@@ -791,8 +791,8 @@ def next_page_announced(ctx, response, case):
     if items is None or not size or len(items) != size or paging.get("page") not in {
             p["name"] for p in op.parameters if p.get("in") == "query"}:
         return True
-    if not run.first_time("next-page", op.operation_id):
-        return True
+    if not _try(run, "next-page", op.operation_id):
+        return True  # a full page with nothing after it tells nothing: up to FILTER_TRIES full pages
     query = {k: _query_text(v) for k, v in (case.query or {}).items()}
     query[paging["page"]] = page + 1
     query[paging["size"]] = size
@@ -800,6 +800,7 @@ def next_page_announced(ctx, response, case):
     more = _items(op, _json(following)) if following.status_code == 200 else None
     if not more:
         return None  # no further records (or none readable): nothing had to be announced
+    _settle(run, "next-page", op.operation_id)
     problem = _announces_more(paging, response, _json(response), page, size)
     if problem:
         _fail(f"page {page} is full ({size} items) and page {page + 1} holds {len(more)} more, "

@@ -312,6 +312,26 @@ def no_next_link(ex: Exchange, mock):
     ex.response_headers = [(k, v) for k, v in ex.response_headers if k.lower() != b"link"]
 
 
+def total_of_the_page_only(items: str, meta: str):
+    """Page metadata counted from the page in hand: total, pages and hasNext all say "this is all"."""
+    def after(ex: Exchange, mock):
+        body = ex.json()
+        if ex.status == 200 and isinstance(body, dict) and isinstance(body.get(meta), dict) and items in body:
+            shown = len(body[items])
+            body[meta].update(total=shown, totalPages=1 if shown else 0, hasNext=False)
+            ex.set_json(body)
+    return after
+
+
+def keys_editable_by_any_key(user_key: str, to_key: str):
+    """Amar's PUT /api/keys/{id} without its ownership check: a user key edits any key."""
+    def before(ex: Exchange, mock):
+        if ex.method == "PUT" and ex.path.startswith("/api/keys/") and ex.headers.get("authorization") == \
+                f"Bearer {user_key}":
+            ex.headers["authorization"] = f"Bearer {to_key}"
+    return before
+
+
 def tickets_readable_by_any_key(user_key: str, to_key: str):
     """Amar's GET /api/tickets/{id} without its ownership check: a user key reads any ticket."""
     def before(ex: Exchange, mock):
@@ -398,4 +418,6 @@ BREAKAGES = [
     Breakage("lets a user key read another user's ticket", "amarevents", "credential_bound_to_identity",
              before=tickets_readable_by_any_key("ae_u_demo", "ae_a_demo"), include=("createTicket",),
              phases=("examples", "coverage")),
+    Breakage("lets a user key edit another account's key", "amarevents", "credential_bound_to_identity",
+             before=keys_editable_by_any_key("ae_u_demo", "ae_a_demo"), include=("createKey",), phases=("examples",)),
 ]
