@@ -508,16 +508,28 @@ def _error_body_problems(run: Run, op: Operation, answer) -> list[str]:
     return [] if any(not errors for errors in found) else found[0]
 
 
+def _probe_curl(answer) -> str:
+    """The probe a rule sent, as a curl line (the failure's own reproducer is the case it judged)."""
+    sent = getattr(answer, "request", None)
+    if sent is None:
+        return ""
+    headers = "".join(f" -H '{k}: {v}'" for k, v in sent.headers.items()
+                      if k.lower() in ("authorization", "cookie", "content-type"))
+    body = sent.body.decode("utf-8", "replace") if isinstance(sent.body, bytes) else sent.body
+    data = " -d '" + body.replace("'", "'\\''") + "'" if body else ""
+    return f"\nProbe: curl -X {sent.method}{headers}{data} '{sent.url}'"
+
+
 def _judge_refusal(run: Run, op: Operation, answer, what: str) -> None:
     """Fail unless `answer` refuses the request as the spec says (status and error body)."""
     expected = _refusal_statuses(op)
     if answer.status_code not in expected:
         _fail(f"{what}: expected {' or '.join(map(str, sorted(expected)))}, got "
-              f"{answer.status_code}: {answer.text[:200]}")
+              f"{answer.status_code}: {answer.text[:200].strip()}" + _probe_curl(answer))
     problems = _error_body_problems(run, op, answer)
     if problems:
         _fail(f"{what}: {answer.status_code} is not in the API's error body: " + "; ".join(problems[:3])
-              + f". Body: {answer.text[:200]}")
+              + f". Body: {answer.text[:200]}" + _probe_curl(answer))
 
 
 @rule
@@ -807,7 +819,7 @@ def next_page_announced(ctx, response, case):
     problem = _announces_more(paging, response, _json(response), page, size)
     if problem:
         _fail(f"page {page} is full ({size} items) and page {page + 1} holds {len(more)} more, "
-              f"but the page does not say so: {problem}")
+              f"but the page does not say so: {problem}" + _probe_curl(following))
     return None
 
 
@@ -967,7 +979,7 @@ def _bound_by_owner(run: Run, op: Operation, case, response) -> bool:
                 problems = _error_body_problems(run, target, answer)
                 if problems:
                     _fail(f"{target.method} {path} as the {role} key: {answer.status_code} is not in the API's "
-                          "error body: " + "; ".join(problems[:3]))
+                          "error body: " + "; ".join(problems[:3]) + _probe_curl(answer))
             elif _is_success(answer):
                 # reached: a violation unless the record is this key's own (or one it may see)
                 listed = _listed_for(run, lister, identity) if lister else None
@@ -975,7 +987,7 @@ def _bound_by_owner(run: Run, op: Operation, case, response) -> bool:
                     break
                 _fail(f"the {role} key reached {name} {created['id']}, created by another account and not "
                       f"in its own list ({lister.method} {lister.path}): {target.method} {path} answered "
-                      f"{answer.status_code}, expected 403 or 404: {answer.text[:200]}")
+                      f"{answer.status_code}, expected 403 or 404: {answer.text[:200]}" + _probe_curl(answer))
     return judged
 
 
