@@ -506,11 +506,12 @@ def missing_credential_rejected(ctx, response, case):
     bare = _resend(run, case, None)
     expected = {401} if op.spec.get("security") else {400, 401}
     if bare.status_code not in expected:
-        _fail(f"without credentials expected {' or '.join(map(str, sorted(expected)))}, got {_shown(bare)}")
+        _fail(f"without credentials expected {' or '.join(map(str, sorted(expected)))}, got {_shown(bare)}"
+              + _probe_curl(bare))
     errors = _error_body_errors(run, op, bare)
     if errors:
         _fail(f"{bare.status_code} without credentials is not in the API's error body: " + "; ".join(errors)
-              + f". Body: {_shown(bare)}")
+              + f". Body: {_shown(bare)}" + _probe_curl(bare))
     return None
 
 
@@ -535,7 +536,7 @@ def key_permissions_enforced(ctx, response, case):
         answer = _resend(run, case, identity)
         if answer.status_code != 403:
             _fail(f"a {role} key should get 403 on {op.method} {op.path} (admits "
-                  f"{', '.join(access['key_types'])}); got {_shown(answer)}")
+                  f"{', '.join(access['key_types'])}); got {_shown(answer)}" + _probe_curl(answer))
     return None if tried else True
 
 
@@ -593,3 +594,591 @@ def error_body_matches_api(ctx, response, case):
         _fail(f"{response.status_code} body is not the API's error body: " + "; ".join(errors[:3])
               + f". Body: {_shown(response)}")
     return None
+
+
+# --- rules of issue 11 item 4: refused credentials, complete filters, updates, next pages ---------
+# Each probes the server with a few requests of its own, once per operation (or per filter), and
+# judges only valid cases the server answered 2xx. A probe answered 429 judges nothing.
+
+def _valid_success(case, response, op) -> bool:
+    """Whether a case is one these rules judge: a valid request (`_judged`), answered 2xx."""
+    return op is not None and _is_success(response) and _judged(case)[1] is not None
+
+
+def _revoking(op: Operation) -> bool:
+    """An operation that may invalidate a credential: never probed with the run's own identity or
+    a name it uses, so a probe cannot log the run out (a broken server may ignore the token)."""
+    return bool(op.ext("revokes-credential"))
+
+
+def _mangled(value: str) -> str:
+    """A credential of the same shape that is not this one: each letter and digit moved one on."""
+    def moved(ch: str) -> str:
+        if ch.isdigit():
+            return str((int(ch) + 1) % 10)
+        if "a" <= ch.lower() <= "z":
+            base = ord("a") if ch.islower() else ord("A")
+            return chr(base + (ord(ch) - base + 1) % 26)
+        return ch
+    return "".join(moved(ch) for ch in value)
+
+
+def _wrong_identity(run: Run) -> Identity | None:
+    """The run's own identity with its secret changed: a header's credential after its scheme word
+    (`Bearer x`, `Token x`, `session=x`), the body's token field (`x-body-auth`). None: nothing to change."""
+    identity = run.credentials.default
+    headers = {}
+    for name, value in identity.headers.items():
+        if name.lower() == "cookie":
+            headers[name] = "; ".join(f"{k}={_mangled(v)}" for k, _, v in
+                                      (part.strip().partition("=") for part in value.split(";")))
+        else:
+            scheme, _, secret = value.rpartition(" ")
+            headers[name] = f"{scheme} {_mangled(secret)}".strip()
+    body = dict(identity.body)
+    token_field = (run.contract.ext("body-auth") or {}).get("token")
+    if token_field in body:
+        body[token_field] = _mangled(str(body[token_field]))
+    if headers == identity.headers and body == identity.body:
+        return None
+    return Identity("wrong", headers, body)
+
+
+def _refusal_statuses(op: Operation) -> set[int]:
+    """What a refused credential gets: 401 for a header credential; for one carried in the body,
+    the refusals (401, 403) the operation documents."""
+    if op.spec.get("security"):
+        return {401}
+    return {s for s in (401, 403) if op.response(s) is not None} or {401}
+
+
+def _error_body_problems(run: Run, op: Operation, answer) -> list[str]:
+    """How an answer's body differs from the API's error body for its status; where the spec's
+    templates admit several bodies (Eventify's 401: `invalid_token`, or the standard body for a
+    token mismatch), any of them will do."""
+    body = _json(answer)
+    templates = []
+    try:
+        templates.append(run.contract.error_template(answer.status_code, op))
+    except LookupError:
+        pass
+    for source in (op.ext("error-body"), run.contract.ext("error-body")):
+        if source and "default" in source:
+            templates.append(source["default"])
+            break
+    if not templates:
+        return []
+    found = [_shape_errors(t, body) for t in templates]
+    return [] if any(not errors for errors in found) else found[0]
+
+
+def _probe_curl(answer) -> str:
+    """The probe a rule sent, as the `Reproduce: curl` line the report shows instead of the case's request:
+    the request that was judged is the probe."""
+    sent = getattr(answer, "request", None)
+    if sent is None:
+        return ""
+    headers = "".join(f" -H '{k}: {v}'" for k, v in sent.headers.items()
+                      if k.lower() in ("authorization", "cookie", "content-type"))
+    body = sent.body.decode("utf-8", "replace") if isinstance(sent.body, bytes) else sent.body
+    data = " -d '" + body.replace("'", "'\\''") + "'" if body else ""
+    return f"\nReproduce: curl -X {sent.method}{headers}{data} '{sent.url}'"
+
+
+def _judge_refusal(run: Run, op: Operation, answer, what: str) -> None:
+    """Fail unless `answer` refuses the request as the spec says (status and error body)."""
+    expected = _refusal_statuses(op)
+    if answer.status_code not in expected:
+        _fail(f"{what}: expected {' or '.join(map(str, sorted(expected)))}, got "
+              f"{answer.status_code}: {answer.text[:200].strip()}" + _probe_curl(answer))
+    problems = _error_body_problems(run, op, answer)
+    if problems:
+        _fail(f"{what}: {answer.status_code} is not in the API's error body: " + "; ".join(problems[:3])
+              + f". Body: {answer.text[:200]}" + _probe_curl(answer))
+
+
+@rule
+def wrong_credential_rejected(ctx, response, case):
+    """A wrong credential is refused in the API's own error body: 401 for a header credential;
+    for a token carried in the body (`x-body-auth`), the refusal the operation documents."""
+    run, op = _operation(case)
+    if not _valid_success(case, response, op) or not _needs_credentials(run, op) or _revoking(op):
+        return True
+    wrong = _wrong_identity(run)
+    if wrong is None or not run.first_time("wrong-credential", op.operation_id):
+        return True
+    answer = _resend(run, case, wrong)
+    if answer.status_code == 429:
+        return True
+    sent = {**wrong.headers, **wrong.body}
+    _judge_refusal(run, op, answer, f"with a wrong credential ({', '.join(f'{k}: {v}' for k, v in sent.items())})")
+    return None
+
+
+def _reader(run: Run, op: Operation) -> Operation | None:
+    """The operation that reads the resource `op` acts on: the collection's `x-resource` read, else
+    a GET on the same path."""
+    name = (op.resource or {}).get("name")
+    ops = list(run.contract.operations.values())
+    return (next((o for o in ops if name and o.resource == {"name": name, "action": "read"} and o.method == "GET"),
+                 None)
+            or next((o for o in ops if o.path == op.path and o.method == "GET"), None))
+
+
+def _read_path(reader: Operation, op: Operation, case) -> str | None:
+    """The reader's path for the resource the case named: the same path parameters, or its one
+    parameter given the case's one path value."""
+    values = dict(case.path_parameters or {})
+    names = [p["name"] for p in reader.parameters if p.get("in") == "path"]
+    if not names and reader.path == op.path:
+        return reader.path
+    if names and all(n in values for n in names):
+        path = reader.path
+        for n in names:
+            path = path.replace("{" + n + "}", str(values[n]))
+        return path
+    if len(names) == 1 and len(values) == 1:
+        return reader.path.replace("{" + names[0] + "}", str(next(iter(values.values()))))
+    return None
+
+
+def _read_as_admitted(run: Run, reader: Operation, path: str):
+    """GET `path` as the run's identity; on 403, as a role the reader admits (None: no one may)."""
+    read = run.request("GET", path, run.credentials.default)
+    if read.status_code == 403 and reader.ext("access"):
+        admitted = [i for role, i in run.credentials.roles.items()
+                    if role in reader.ext("access").get("key_types", [])]
+        read = next((r for r in (run.request("GET", path, i) for i in admitted) if r.status_code != 403), None)
+    return read
+
+
+@rule
+def updated_reads_back(ctx, response, case):
+    """After a successful update, a read shows the new values. A field the update's own answer
+    already showed unchanged is the server's documented choice (Amar ignores an organizer's `plan`),
+    not a lost change."""
+    run, op = _operation(case)
+    is_update = (op is not None and ((op.resource or {}).get("action") == "update"
+                                     or op.method in ("PUT", "PATCH")))
+    if not is_update or not _valid_success(case, response, op) or not isinstance(case.body, dict):
+        return True
+    reader = _reader(run, op)
+    path = _read_path(reader, op, case) if reader is not None else None
+    body = {k: v for k, v in case.body.items() if k not in run.credentials.default.body}
+    if path is None or not body or not _try(run, "update-read", op.operation_id):
+        return True
+    read = _read_as_admitted(run, reader, path)
+    if read is None or read.status_code == 429:
+        return True
+    if read.status_code != 200:
+        _fail(f"GET {path} after update answered {read.status_code}, expected 200: {read.text[:200]}")
+    schema = op.body_schema()
+    answered = _unwrap(_json(response))
+    if isinstance(answered, dict):
+        # what the update itself said it stored: fields it answered differently are not judged here
+        body = {k: v for k, v in body.items() if not _differences(schema, {k: v}, answered)}
+    if not body:
+        return True  # the update itself changed nothing it was sent: another case may judge it
+    _settle(run, "update-read", op.operation_id)
+    differences = _differences(schema, body, _unwrap(_json(read)))
+    if differences:
+        _fail(f"updated resource does not read back as the update answered (GET {path}): "
+              + "; ".join(differences[:5]))
+    return None
+
+
+FILTER_PAGES = 5  # at most this many pages of each list are fetched to judge a filter
+FILTER_TRIES = 3  # cases tried per (operation, filter) until one has something to judge
+
+
+def _try(run: Run, *key, limit: int = FILTER_TRIES) -> bool:
+    """Like `run.first_time`, but a rule may try up to `limit` cases until one gives it
+    something to judge (then `_settle`): still a bounded cost per operation."""
+    counts = run.__dict__.setdefault("_rule_tries", {})
+    with run._lock:
+        if counts.get(key, 0) >= limit:
+            return False
+        counts[key] = counts.get(key, 0) + 1
+        return True
+
+
+def _settle(run: Run, *key) -> None:
+    with run._lock:
+        run.__dict__.setdefault("_rule_tries", {})[key] = 10**9
+
+
+def _query_text(value):
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
+def _size_param(op: Operation) -> tuple[str | None, int | None]:
+    """The page-size parameter and the largest page it allows (else its default)."""
+    paging = op.ext("pagination") or {}
+    for param in op.parameters:
+        if param["name"] == paging.get("size"):
+            schema = param.get("schema", {})
+            return param["name"], schema.get("maximum", schema.get("default"))
+    return None, None
+
+
+def _fetch_list(run: Run, op: Operation, path: str, query: dict, body: dict | None):
+    """Every item of a list as the run's identity, over at most FILTER_PAGES pages of the largest
+    page size: (items, complete), or (None, False) when an answer could not be read."""
+    paging = op.ext("pagination") or {}
+    query = {k: _query_text(v) for k, v in query.items()}
+    send_body = dict(body) if body is not None else None
+    size_name, size = _size_param(op)
+    paged = paging.get("style", "none") != "none" and paging.get("page") and size_name and size
+    items: list = []
+    for page in range(1, (FILTER_PAGES if paged else 1) + 1):
+        if paged:
+            query = {**query, paging["page"]: page, size_name: size}
+        answer = run.request(op.method, path, run.credentials.default, params=query or None,
+                             json=dict(send_body) if send_body is not None else None)
+        if page > 1 and answer.status_code == paging.get("out_of_range"):
+            return items, True
+        got = _items(op, _json(answer)) if answer.status_code == 200 else None
+        if got is None:
+            return None, False
+        items += got
+        if not paged or len(got) < size:
+            return items, True
+    return items, False
+
+
+def _record_key(item):
+    if isinstance(item, dict):
+        for name in ("id", "url"):
+            if item.get(name) is not None:
+                return (name, str(item[name]))
+    return ("item", json.dumps(item, sort_keys=True, default=str))
+
+
+def _required_inputs(op: Operation) -> set[str]:
+    names = {p["name"] for p in op.parameters if p.get("required") and p.get("in") == "query"}
+    return names | set(op.body_schema().get("required") or [])
+
+
+def _unfiltered_source(run: Run, op: Operation, case, filters: list[str]):
+    """(operation, path, query, body) listing the same records with no filter: the same request
+    without its filters, or (when the operation requires a filter, as Eventify's events-by-date
+    does) another list of the same collection that requires none."""
+    credential_fields = set(run.credentials.default.body)
+    query = {k: v for k, v in (case.query or {}).items() if k not in filters}
+    body = ({k: v for k, v in case.body.items() if k not in filters and k not in credential_fields}
+            if isinstance(case.body, dict) else None)
+    if not set(filters) & _required_inputs(op):
+        return op, case.formatted_path, query, body
+    name = (op.resource or {}).get("name")
+    for other in run.contract.operations.values():
+        if (other is op or other.resource != {"name": name, "action": "list"} or "{" in other.path
+                or other.ext("body-auth") != op.ext("body-auth")):
+            continue
+        needed = _required_inputs(other) - credential_fields
+        if not needed:
+            return other, other.path, {}, ({} if other.body_schema() else None)
+    return None
+
+
+@rule
+def filters_complete(ctx, response, case):
+    """A filter leaves nothing out: every record of the unfiltered list that matches the filter's
+    meaning (`x-filter`, as `semantics.matches` reads it) is in the filtered answer. Judged within
+    FILTER_PAGES pages of the largest page size; an unfiltered list longer than that is judged
+    on what was fetched, and only when the filtered answer was fetched whole."""
+    run, op = _operation(case)
+    if not _valid_success(case, response, op) or _items(op, _json(response)) is None:
+        return True
+    inputs = _inputs(case)
+    rules = _rules(op)
+    filters = [name for name, _ in rules]
+    present = [(name, r) for name, r in rules
+               if inputs.get(name) not in (None, "") and not isinstance(inputs.get(name), (dict, list))
+               and can_check(r) and not (r.get("all") is not None and str(inputs[name]) == str(r["all"]))]
+    judged = False
+    for name, filter_rule in present:
+        key = ("filters-complete", op.operation_id, name)
+        if not _try(run, *key):
+            continue
+        source = _unfiltered_source(run, op, case, filters)
+        if source is None:
+            _settle(run, *key)
+            continue
+        value = inputs[name]
+        every, _ = _fetch_list(run, *source)
+        base_query = {k: v for k, v in (case.query or {}).items() if k not in filters}
+        base_body = ({k: v for k, v in case.body.items() if k not in filters or k == name}
+                     if isinstance(case.body, dict) else None)
+        if base_body is not None:
+            base_body = {k: v for k, v in base_body.items() if k not in run.credentials.default.body}
+        if name in (case.query or {}):
+            base_query[name] = case.query[name]
+        filtered, complete = _fetch_list(run, op, case.formatted_path, base_query, base_body)
+        if every is None or filtered is None or not complete:
+            continue
+        fields = [filter_rule["field"]] if filter_rule.get("field") else list(filter_rule.get("fields", []))
+        shown = [item for item in every if isinstance(item, dict) and (
+            filter_rule.get("op") == "search" or all(field_value(item, f) is not None for f in fields))]
+        wanted = [item for item in shown if matches(filter_rule, item, value)]
+        if not wanted:
+            continue  # nothing to miss: another case may judge this filter
+        _settle(run, *key)
+        judged = True
+        have = {_record_key(item) for item in filtered}
+        missing = [item for item in wanted if _record_key(item) not in have]
+        if missing:
+            ids = ", ".join(str(_record_key(item)[1])[:60] for item in missing[:5])
+            _fail(f"{name}={value!r} left out {len(missing)} of the {len(wanted)} matching records of the "
+                  f"unfiltered list ({filter_rule}): {ids}")
+    return None if judged else True
+
+
+def _announces_more(paging: dict, response, body, page: int, size: int) -> str | None:
+    """None when the answer says more records follow page `page`; else what it says instead."""
+    if paging["style"] == "link":
+        link = ",".join(response.headers.get("link", []))
+        return None if 'rel="next"' in link else f"no Link rel=\"next\" (Link: {link or 'absent'})"
+    meta = next((v for k, v in body.items() if isinstance(v, dict) and k != paging["items"]), None) \
+        if isinstance(body, dict) else None
+    if meta is None:
+        return "no pagination metadata"
+    said = []
+    if "hasNext" in meta:
+        said.append(("hasNext", meta["hasNext"], meta["hasNext"] is True))
+    for name in ("pages", "totalPages"):
+        if isinstance(meta.get(name), int):
+            said.append((name, meta[name], meta[name] > page))
+    if isinstance(meta.get("total"), int):
+        said.append(("total", meta["total"], meta["total"] > page * size))
+    if not said:
+        return "no hasNext, pages or total in the metadata"
+    wrong = [f"{name} is {value!r}" for name, value, ok in said if not ok]
+    return "; ".join(wrong) or None
+
+
+@rule
+def next_page_announced(ctx, response, case):
+    """A full page tells that more records follow whenever they do: a `Link rel="next"` (link
+    paging), `hasNext`, `pages`/`totalPages` or `total` (metadata paging). Judged by fetching the
+    page after a full one, until one such page has records (at most FILTER_TRIES per operation)."""
+    run, op = _operation(case)
+    paging = op.ext("pagination") if op else None
+    if not paging or paging.get("style", "none") == "none" or not _valid_success(case, response, op):
+        return True
+    items = _items(op, _json(response))
+    page = _requested(op, case, paging.get("page")) or 1
+    size = _requested(op, case, paging.get("size"))
+    if items is None or not size or len(items) != size or paging.get("page") not in {
+            p["name"] for p in op.parameters if p.get("in") == "query"}:
+        return True
+    if not _try(run, "next-page", op.operation_id):
+        return True  # a full page with nothing after it tells nothing: up to FILTER_TRIES full pages
+    query = {k: _query_text(v) for k, v in (case.query or {}).items()}
+    query[paging["page"]] = page + 1
+    query[paging["size"]] = size
+    following = run.request(op.method, case.formatted_path, run.credentials.default, params=query)
+    more = _items(op, _json(following)) if following.status_code == 200 else None
+    if not more:
+        return None  # no further records (or none readable): nothing had to be announced
+    _settle(run, "next-page", op.operation_id)
+    problem = _announces_more(paging, response, _json(response), page, size)
+    if problem:
+        _fail(f"page {page} is full ({size} items) and page {page + 1} holds {len(more)} more, "
+              f"but the page does not say so: {problem}" + _probe_curl(following))
+    return None
+
+
+# --- credential_bound_to_identity -------------------------------------------------------------
+
+def _fresh_like(value, field_schema: dict, tag: str):
+    """A value of the same shape as `value` that no record holds yet."""
+    if field_schema.get("format") == "email":
+        return f"contract-{tag}@example.com"
+    if isinstance(value, str) and any(ch.isdigit() for ch in value):
+        digits = iter(str(int(tag, 16))[::-1])  # the last digits change: "+1234567890" -> "+1234512345"
+        return "".join(next(digits, "7") if ch.isdigit() else ch for ch in value[::-1])[::-1]
+    if isinstance(value, str):
+        return f"{value}-{tag}" if value else f"contract-{tag}"
+    return value
+
+
+def _example_body(op: Operation) -> dict:
+    media = (op.spec.get("requestBody") or {}).get("content", {}).get("application/json", {})
+    example = media.get("example", op.body_schema().get("example"))
+    return dict(example) if isinstance(example, dict) else {}
+
+
+def _from_link(expression, sent: dict, answered):
+    """A link's `$request.body#/x` or `$response.body#/x` (one level) against one exchange."""
+    if not isinstance(expression, str) or not expression.startswith("$"):
+        return expression
+    source, _, pointer = expression.partition("#/")
+    record = sent if source == "$request.body" else answered if source == "$response.body" else None
+    return record.get(pointer) if isinstance(record, dict) else None
+
+
+def _second_account(run: Run) -> Identity | None:
+    """A second account of the run's own (body credentials): registered through the operation that
+    links to the spec's login (`x-issues-credential`) with fresh values for its `x-unique` and email
+    fields, then logged in. Once per run; None when the server would not give one."""
+    if not run.first_time("second-account"):
+        return run.__dict__.get("_second_account")
+    run.__dict__["_second_account"] = None
+    ops = list(run.contract.operations.values())
+    login = next((o for o in ops if o.ext("issues-credential")), None)
+    if login is None:
+        return None
+    for register in ops:
+        link = next((link for response in (register.spec.get("responses") or {}).values()
+                     for link in ((response or {}).get("links") or {}).values()
+                     if link.get("operationId") == login.operation_id), None)
+        if link is None or register is login:
+            continue
+        tag = format(time.time_ns(), "x")[-12:]  # fresh each run
+        schema = register.body_schema()
+        body = _example_body(register)
+        for name, prop in _properties(schema).items():
+            if name in body and (prop.get("x-unique") or prop.get("format") == "email"):
+                body[name] = _fresh_like(body[name], prop, tag)
+            elif name not in body and name in (schema.get("required") or []):
+                body[name] = _fresh_like("", prop, tag)
+        created = run.request(register.method, register.path, None, json=body)
+        if not _is_success(created):
+            return None
+        login_body = {k: _from_link(v, body, _json(created)) for k, v in (link.get("requestBody") or {}).items()}
+        answer = run.request(login.method, login.path, None, json=login_body)
+        issued = _json(answer)
+        if answer.status_code != 200 or not isinstance(issued, dict):
+            return None
+        fields = login.ext("issues-credential")
+        if not all(issued.get(source) for source in fields.values()):
+            return None
+        run.__dict__["_second_account"] = Identity("second", {}, {k: issued[s] for k, s in fields.items()})
+        return run.__dict__["_second_account"]
+    return None
+
+
+def _bound_in_body(run: Run, op: Operation, case) -> bool:
+    """Eventify: the run's token with the second account's name, and the second token with the
+    run's name, are each refused. False when there is no second account to try."""
+    second = _second_account(run)
+    own = run.credentials.default.body
+    fields = run.contract.ext("body-auth") or {}
+    token, name = fields.get("token"), fields.get("username")
+    if second is None or not own.get(token) or not own.get(name):
+        return False
+    swaps = [({token: own[token], name: second.body[name]},
+              f"the run's token with the second account's {name} {second.body[name]!r}"),
+             ({token: second.body[token], name: own[name]},
+              f"the second account's {token} {second.body[token]!r} with the run's {name} {own[name]!r}")]
+    for body, what in swaps:
+        answer = _resend(run, case, Identity("swapped", {}, body))
+        if answer.status_code == 429:
+            return False
+        _judge_refusal(run, op, answer, what)
+    return True
+
+
+OWNER_TRIES = 20  # created records tried per operation: one the other keys may see (the document's own
+                 # example ticket is the demo user's) tells nothing, and the examples come first
+
+
+def _admits(op: Operation, role: str) -> bool:
+    access = op.ext("access")
+    return access is None or role in (access.get("key_types") or [role])
+
+
+def _listed_for(run: Run, lister: Operation, identity: Identity) -> set | None:
+    items: list = []
+    paging = lister.ext("pagination") or {}
+    size_name, size = _size_param(lister)
+    for page in range(1, FILTER_PAGES + 1):
+        query = {paging["page"]: page, size_name: size} if size_name and paging.get("page") and size else None
+        answer = run.request("GET", lister.path, identity, params=query)
+        got = _items(lister, _json(answer)) if answer.status_code == 200 else None
+        if got is None:
+            return None
+        items += got
+        if query is None or len(got) < size:
+            break
+    return {_record_key(item) for item in items}
+
+
+def _bound_by_owner(run: Run, op: Operation, case, response) -> bool:
+    """A record the run's identity just created, which another account's key does not list as
+    its own, is not that key's to read or change: its read and update answer 403 or 404.
+    Roles that may update the collection manage others' records by design and are left alone,
+    except on credentials (a collection whose update may revoke one): those are always their
+    owner's. False when nothing was judged."""
+    created = _unwrap(_json(response))
+    name = (op.resource or {}).get("name")
+    if not isinstance(created, dict) or created.get("id") is None or not op.spec.get("security"):
+        return False
+    ops = [o for o in run.contract.operations.values() if (o.resource or {}).get("name") == name]
+    reader = next((o for o in ops if o.resource["action"] == "read" and o.method == "GET"), None)
+    updater = next((o for o in ops if o.resource["action"] == "update"), None)
+    listers = sorted((o for o in ops if o.resource["action"] == "list" and o.method == "GET" and "{" not in o.path),
+                     key=lambda o: -len((o.ext("access") or {}).get("key_types") or ["*"] * 9))
+    own = run.credentials.default
+    judged = False
+    for role, identity in run.credentials.roles.items():
+        if (identity.headers, identity.body) == (own.headers, own.body):
+            continue
+        if updater is not None and _admits(updater, role) and not _revoking(updater):
+            continue  # it manages the collection's records, others' included
+        probes = []
+        if reader is not None and reader.spec.get("security") and _admits(reader, role):
+            probes.append((reader, None))  # a public read (Amar's events) is anyone's to make
+        if updater is not None and _admits(updater, role):
+            same = next(({k: created[k]} for k in _properties(updater.body_schema()) if created.get(k) is not None),
+                        None)
+            if same is not None:
+                probes.append((updater, same))  # a change that changes nothing, should it get through
+        lister = next((o for o in listers if _admits(o, role)), None)
+        for target, body in probes:
+            param = next(p["name"] for p in target.parameters if p.get("in") == "path")
+            path = target.path.replace("{" + param + "}", str(created["id"]))
+            answer = run.request(target.method, path, identity, json=body)
+            if answer.status_code in (403, 404):
+                judged = True
+                problems = _error_body_problems(run, target, answer)
+                if problems:
+                    _fail(f"{target.method} {path} as the {role} key: {answer.status_code} is not in the API's "
+                          "error body: " + "; ".join(problems[:3]) + _probe_curl(answer))
+            elif _is_success(answer):
+                # reached: a violation unless the record is this key's own (or one it may see)
+                listed = _listed_for(run, lister, identity) if lister else None
+                if listed is None or _record_key(created) in listed:
+                    break
+                _fail(f"the {role} key reached {name} {created['id']}, created by another account and not "
+                      f"in its own list ({lister.method} {lister.path}): {target.method} {path} answered "
+                      f"{answer.status_code}, expected 403 or 404: {answer.text[:200]}" + _probe_curl(answer))
+    return judged
+
+
+@rule
+def credential_bound_to_identity(ctx, response, case):
+    """A credential is good only for its own identity. Body credentials (`x-body-auth`): a second
+    account the run registers and logs in; the run's token with its username, and its token with
+    the run's username, are refused. Header credentials with several roles: a record the run
+    creates is not another account's to read or change."""
+    run, op = _operation(case)
+    if not _valid_success(case, response, op) or _revoking(op):
+        return True
+    if op.ext("body-auth") and run.contract.ext("body-auth"):
+        if not run.first_time("bound", op.operation_id):
+            return True
+        return None if _bound_in_body(run, op, case) else True
+    if (op.resource or {}).get("action") == "create" and len(run.credentials.roles) > 1:
+        if not _try(run, "bound", op.operation_id, limit=OWNER_TRIES):
+            return True
+        try:
+            judged = _bound_by_owner(run, op, case, response)
+        except AssertionError:
+            _settle(run, "bound", op.operation_id)  # one failure per operation is enough
+            raise
+        if not judged:
+            return True
+        _settle(run, "bound", op.operation_id)
+        return None
+    return True

@@ -231,6 +231,117 @@ def dangling_next_link(ex: Exchange, mock):
         ex.response_headers.append((b"link", b'<http://127.0.0.1:9/api/nowhere/?page=2>; rel="next"'))
 
 
+# issue 11 item 4 (the new rules): identity, completeness, lost updates, next pages
+
+def token_names_its_user(ex: Exchange, mock):
+    """Eventify authenticating by the token alone: whatever username comes with a known token is
+    taken to be the token's owner (the document's "token does not match user" never happens)."""
+    body = ex.request_json()
+    user = mock.store.find("users", _token=body.get("token")) if isinstance(body, dict) and body.get("token") else None
+    if user is not None and body.get("username") != user["username"]:
+        body["username"] = user["username"]
+        ex.body = json.dumps(body).encode()
+
+
+def any_token_for_a_known_user(ex: Exchange, mock):
+    """Eventify checking only that the username exists: any token is accepted for it."""
+    body = ex.request_json()
+    if not isinstance(body, dict) or not body.get("token") or mock.store.find("users", _token=body["token"]):
+        return
+    user = mock.store.find("users", username=body.get("username"))
+    if user is not None and user.get("_token"):
+        body["token"] = user["_token"]
+        ex.body = json.dumps(body).encode()
+
+
+def any_key_of_the_scheme(header: str, value: str):
+    """A server that checks only that a key of the right scheme is there, not which key."""
+    scheme = value.split(" ", 1)[0]
+
+    def before(ex: Exchange, mock):
+        if ex.headers.get(header.lower(), "").startswith(scheme + " "):
+            ex.headers[header.lower()] = value
+    return before
+
+
+def wrong_key_plain_body(good_key: str):
+    """A key that is there but wrong is refused by another layer (a gateway) in its own body; a
+    missing key still gets the API's error body."""
+    def after(ex: Exchange, mock):
+        sent = ex.headers.get("authorization")
+        if ex.status == 401 and sent and not sent.endswith(" " + good_key):
+            ex.set_json({"message": "Unauthorized"})
+    return after
+
+
+def date_filter_drops_multi_day(items: str, meta: str, *params: str):
+    """A date filter written for one-day events: an event whose end falls on another day than its
+    start is left out whenever a date filter is given (the totals agree with what is shown)."""
+    def after(ex: Exchange, mock):
+        body = ex.json()
+        if ex.status != 200 or not any(p in ex.query for p in params) or not isinstance(body, dict):
+            return
+        kept = [e for e in body.get(items) or [] if str(e.get("startDate"))[:10] == str(e.get("endDate"))[:10]]
+        dropped = len(body[items]) - len(kept)
+        if dropped and isinstance(body.get(meta), dict):
+            page_meta = body[meta]
+            page_meta["total"] = max(0, page_meta["total"] - dropped)
+            page_meta["totalPages"] = -(-page_meta["total"] // page_meta["limit"])
+            page_meta["hasNext"] = page_meta["page"] < page_meta["totalPages"]
+            body[items] = kept
+            ex.set_json(body)
+    return after
+
+
+def update_not_stored(collection: str):
+    """An update answered with the new values, then lost: the stored record stays as it was."""
+    def before(ex: Exchange, mock):
+        ex.kept = None
+        if ex.method in ("PUT", "PATCH"):
+            ex.kept = dict(mock.store.get(collection, ex.path.rstrip("/").rsplit("/", 1)[-1]) or {}) or None
+
+    def after(ex: Exchange, mock):
+        kept = getattr(ex, "kept", None)
+        if kept and 200 <= ex.status < 300:
+            mock.store.update(collection, kept["id"], kept)
+    return before, after
+
+
+def no_next_link(ex: Exchange, mock):
+    """A list that never tells there is a next page (a Link header lost in a proxy, say)."""
+    ex.response_headers = [(k, v) for k, v in ex.response_headers if k.lower() != b"link"]
+
+
+def total_of_the_page_only(items: str, meta: str):
+    """Page metadata counted from the page in hand: total, pages and hasNext all say "this is all"."""
+    def after(ex: Exchange, mock):
+        body = ex.json()
+        if ex.status == 200 and isinstance(body, dict) and isinstance(body.get(meta), dict) and items in body:
+            shown = len(body[items])
+            body[meta].update(total=shown, totalPages=1 if shown else 0, hasNext=False)
+            ex.set_json(body)
+    return after
+
+
+def keys_editable_by_any_key(user_key: str, to_key: str):
+    """Amar's PUT /api/keys/{id} without its ownership check: a user key edits any key."""
+    def before(ex: Exchange, mock):
+        if ex.method == "PUT" and ex.path.startswith("/api/keys/") and ex.headers.get("authorization") == \
+                f"Bearer {user_key}":
+            ex.headers["authorization"] = f"Bearer {to_key}"
+    return before
+
+
+def tickets_readable_by_any_key(user_key: str, to_key: str):
+    """Amar's GET /api/tickets/{id} without its ownership check: a user key reads any ticket."""
+    def before(ex: Exchange, mock):
+        ticket = ex.path.startswith("/api/tickets/") and ex.path.rstrip("/").rsplit("/", 1)[-1].isdigit()
+        if (ex.method == "GET" and ticket
+                and ex.headers.get("authorization") == f"Bearer {user_key}"):
+            ex.headers["authorization"] = f"Bearer {to_key}"
+    return before
+
+
 @dataclasses.dataclass
 class Breakage:
     name: str
@@ -246,6 +357,7 @@ class Breakage:
 
 
 _keep_before, _keep_after = keep_deleted("events")
+_lost_before, _lost_after = update_not_stored("events")
 
 BREAKAGES = [
     Breakage("drops a required field", "namak", "response_schema_conformance",
@@ -287,6 +399,28 @@ BREAKAGES = [
              after=plain_error_body, include=("getEvent",)),
     Breakage("lets a user key act as an organizer", "amarevents", "key_permissions_enforced",
              before=upgrade_user_key("ae_u_demo", "ae_o_demo"), include=("createEvent",), phases=("examples",)),
+    # issue 11 item 4, the new rules (keep these together at the end)
+    Breakage("accepts a token with another user's name", "eventify", "credential_bound_to_identity",
+             before=token_names_its_user, include=("getUserStatus",), phases=("examples",)),
+    Breakage("accepts any token", "eventify", "wrong_credential_rejected",
+             before=any_token_for_a_known_user, include=("listEventTypes",), phases=("examples",)),
+    Breakage("accepts any bearer key", "namak", "wrong_credential_rejected",
+             before=any_key_of_the_scheme("authorization", "Bearer YOUR_API_KEY"), include=("listEvents",),
+             phases=("fuzzing",)),
+    Breakage("refuses a wrong key in a body of its own", "ecoevents", "wrong_credential_rejected",
+             after=wrong_key_plain_body("YOUR_API_KEY"), include=("listEvents",), phases=("fuzzing",)),
+    Breakage("drops multi-day events from date filters", "ecoevents", "filters_complete",
+             after=date_filter_drops_multi_day("events", "pagination", "startDate", "endDate"),
+             include=("listEvents",), phases=("coverage",)),
+    Breakage("answers an update but keeps the old values", "namak", "updated_reads_back",
+             before=_lost_before, after=_lost_after, include=("updateEvent",), phases=("examples",)),
+    Breakage("hides the next page of a full page", "tickets", "next_page_announced",
+             after=no_next_link, include=("listEvents",), phases=("coverage",)),
+    Breakage("lets a user key read another user's ticket", "amarevents", "credential_bound_to_identity",
+             before=tickets_readable_by_any_key("ae_u_demo", "ae_a_demo"), include=("createTicket",),
+             phases=("examples", "coverage")),
+    Breakage("lets a user key edit another account's key", "amarevents", "credential_bound_to_identity",
+             before=keys_editable_by_any_key("ae_u_demo", "ae_a_demo"), include=("createKey",), phases=("examples",)),
 ]
 
 
