@@ -11,7 +11,6 @@ import pytest
 
 from contract_tests.checks import _slot_freed
 
-
 NOW = object()  # a Unix time, given as an offset from the moment the test runs (not collection)
 
 
