@@ -1,7 +1,8 @@
 """`contract-test SLUG --base-url URL [options]`: does the server at URL honour its contract?
 
 Exit 0: it conforms. Exit 1: it violates the contract (each failure names the operation, the
-rule, what was expected, what came back, and a curl line). Exit 2: usage or connection error.
+rule, what was expected, what came back, and a curl line). Exit 2: usage or connection error, or
+a credential the server refuses (checked before the run, and mid-run when it cannot be renewed).
 
 Also: `contract-test lint [SLUG|FILE ...]` checks specs.
 """
@@ -14,6 +15,7 @@ import sys
 
 import requests
 
+from . import identity
 from .context import Credentials, Identity, Run, demo_credentials, from_environment
 from .runner import PHASES, Options, execute, junit_xml, progress_line, report
 from .speclint import SLUGS
@@ -53,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--checks", default="", help="comma-separated rule names (default: all)")
     parser.add_argument("--destructive", action="store_true",
                         help="also run operations that may revoke the run's own credentials")
+    parser.add_argument("--cleanup", action=argparse.BooleanOptionalAction, default=True,
+                        help="delete what the run created, at its end (default); --no-cleanup keeps it")
     parser.add_argument("--junit-xml", metavar="FILE")
     parser.add_argument("--report", metavar="FILE", help="a readable Markdown summary")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
@@ -111,10 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     except requests.RequestException as exc:
         print(f"contract-test: cannot reach {args.base_url}: {type(exc).__name__}", file=sys.stderr)
         return 2
+    problem = identity.verify(run)  # every identity of the run, tried once before it starts
+    if problem:
+        print(f"contract-test: {problem}", file=sys.stderr)
+        return 2
     options = Options(max_examples=args.max_examples, seed=args.seed, workers=args.workers, phases=phases,
                       include=tuple(args.include), exclude=tuple(args.exclude),
                       checks=tuple(c.strip() for c in args.checks.split(",") if c.strip()),
-                      destructive=args.destructive)
+                      destructive=args.destructive, cleanup=args.cleanup)
     show = not args.quiet and sys.stderr.isatty()
     result = execute(run, options, progress=progress_line if show else None)
     if show:
@@ -126,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         _write(args.junit_xml, junit_xml([result]))
     if args.report:
         _write(args.report, report([result]))
+    if identity.lost(run):
+        return 2  # the run's credential died mid-run and could not be renewed: no verdict
     return 0 if result.ok else 1
 
 

@@ -14,11 +14,11 @@ from xml.sax.saxutils import escape, quoteattr
 
 import schemathesis
 from schemathesis.checks import CHECKS
-from schemathesis.config import ApiKeyAuthConfig
 from schemathesis.engine import Status, events
 from schemathesis.engine import from_schema as engine_for
 
 from . import checks as _checks  # noqa: F401  (registers our checks)
+from . import cleanup, identity, pacing
 from . import hooks as _hooks  # noqa: F401  (registers our hooks)
 from .checks import CUSTOM_CHECKS
 from .context import Run, bind
@@ -37,6 +37,7 @@ class Options:
     exclude: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()        # restrict to these rule names (default: all)
     destructive: bool = False           # also run operations that may revoke the run's own credentials
+    cleanup: bool = True                # delete what the run created, at its end (cleanup.py)
 
 
 @dataclasses.dataclass
@@ -63,6 +64,7 @@ class Result:
     seconds: float
     errors: list[str] = dataclasses.field(default_factory=list)
     skipped: list[str] = dataclasses.field(default_factory=list)  # operationIds left out as destructive
+    notes: list[str] = dataclasses.field(default_factory=list)    # how the run was paced, cleaned up, ...
 
     @property
     def ok(self) -> bool:
@@ -81,6 +83,7 @@ class Result:
         if self.skipped:
             lines.append(f"  not run, as they may revoke the run's own credentials (--destructive runs them): "
                          f"{', '.join(self.skipped)}")
+        lines += [f"  {n}" for n in self.notes]
         lines += [f"  error: {e}" for e in self.errors]
         if not self.cases:
             lines.append("  error: no test case was run (check --include/--exclude and --phases)")
@@ -95,12 +98,10 @@ def all_rules() -> list[str]:
 
 def build_schema(run: Run, options: Options):
     schema = schemathesis.openapi.from_path(str(spec_path(run.slug)))
-    headers, cookie_schemes = _cookie_credentials(run)
-    for scheme_name, value in cookie_schemes.items():
-        schema.config.auth.openapi.schemes[scheme_name] = ApiKeyAuthConfig(api_key=value)
-    schema.config.update(base_url=run.base_url, headers=headers or None, workers=options.workers,
-                         continue_on_failure=True,
+    # no credentials here: identity.RunCredentials (Schemathesis's auth provider) applies them
+    schema.config.update(base_url=run.base_url, workers=options.workers, continue_on_failure=True,
                          request_timeout=run.timeout)
+    pacing.configure(schema, run)
     schema.config.generation.update(max_examples=options.max_examples)
     schema.config.phases.update(phases=list(options.phases))
     schema.config.output.sanitization.update(enabled=False)
@@ -119,27 +120,6 @@ def build_schema(run: Run, options: Options):
     if excluded:
         schema = schema.exclude(operation_id=excluded)
     return schema
-
-
-def _cookie_credentials(run: Run) -> tuple[dict, dict]:
-    """The default identity's headers, less the cookies the spec names as a security scheme
-    (Amar's session): those go to Schemathesis as that scheme's credential, so its auth checks
-    know them for credentials and take them off when they probe a request without any."""
-    headers = dict(run.credentials.default.headers)
-    name = next((k for k in headers if k.lower() == "cookie"), None)
-    if name is None:
-        return headers, {}
-    cookies = dict(part.strip().split("=", 1) for part in headers[name].split(";") if "=" in part)
-    schemes = {}
-    for scheme_name, scheme in (run.contract.raw.get("components", {}).get("securitySchemes") or {}).items():
-        if scheme.get("type") == "apiKey" and scheme.get("in") == "cookie" and scheme.get("name") in cookies:
-            schemes[scheme_name] = cookies.pop(scheme["name"])
-    if schemes:
-        rest = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        headers.pop(name)
-        if rest:
-            headers[name] = rest
-    return headers, schemes
 
 
 def unrecoverable(run: Run) -> list[str]:
@@ -162,6 +142,9 @@ def _revokes(rule, identity) -> bool:
 def execute(run: Run, options: Options, progress=None) -> Result:
     """Run every selected phase against the server; collect each failure once."""
     started = time.monotonic()
+    problem = identity.verify(run)  # a dead credential stops the run before it starts
+    if problem:
+        return Result(run.slug, [], 0, [], time.monotonic() - started, [problem])
     schema = build_schema(run, options)
     bind(schema, run)
     operations = [r.ok().label for r in schema.get_all_operations() if r.ok() is not None]
@@ -179,8 +162,10 @@ def execute(run: Run, options: Options, progress=None) -> Result:
             errors.append(f"{event.label}: {str(event.info.message)[:300]}")
         elif isinstance(event, events.FatalError):
             errors.append(str(event.exception)[:300])
+    cleanup.clean(run) if options.cleanup else cleanup.keep(run)
+    errors += [lost] if (lost := identity.lost(run)) else []
     return Result(run.slug, operations, cases, list(failures.values()), time.monotonic() - started, errors,
-                  skipped)
+                  skipped, notes=identity.notes(run))
 
 
 def _collect(recorder, failures: dict) -> None:
