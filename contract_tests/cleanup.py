@@ -41,6 +41,7 @@ class _Ledger:
     failed: collections.Counter = dataclasses.field(default_factory=collections.Counter)  # why -> count
     cleaned: bool = False
     during: int = 0         # deleted by the run's own requests, before its end
+    handled: set = dataclasses.field(default_factory=set)     # taken care of at an end already
     kept: bool = False
 
 
@@ -136,11 +137,13 @@ def clean(run: Run) -> None:
     (then as the run's other identities, if that one may not)."""
     state = ledger(run)
     with state.lock:
-        if state.cleaned:
-            return
+        # a run may be executed more than once (the pytest entry point: once per operation): each
+        # end deletes what is new since the last
+        fresh = [(key, c) for key, c in state.created.items() if key not in state.handled]
+        state.handled.update(key for key, _ in fresh)
+        state.during += sum(1 for key, _ in fresh if key in state.gone)
+        left = [c for key, c in fresh if key not in state.gone]
         state.cleaned = True
-        left = [c for key, c in state.created.items() if key not in state.gone]
-        state.during = len(state.created) - len(left)
     for created in reversed(left):
         ops = deleters(run, created.resource)
         if not ops:
