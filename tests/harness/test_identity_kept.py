@@ -6,10 +6,17 @@ run of 401s."""
 
 from __future__ import annotations
 
+import copy
+import pathlib
 import time
+
+import schemathesis
+import yaml
+from schemathesis.auths import AuthContext
 
 from contract_tests.cli import main as contract_test
 from contract_tests.context import Run, demo_credentials
+from contract_tests.identity import CredentialAuth, RunCredentials
 from contract_tests.runner import Options, execute
 from mockserver.app import Settings
 from mockserver.testing import running
@@ -122,3 +129,26 @@ def test_a_credential_killed_mid_run_without_a_login_stops_the_run(capsys):
     assert "the run has no login to get a new one; the run stopped" in out
     assert "verdict: conforms" not in out
     assert killer.untested <= 3, killer.__dict__
+
+
+def test_the_provider_applies_only_to_our_schemas(tmp_path):
+    """Schemathesis's auth provider is global: a schema of someone else's (no `info.x-slug`) gets
+    nothing from it, one of ours gets its run's credential, carried by the transport as well."""
+    spec = yaml.safe_load((pathlib.Path(__file__).resolve().parents[2] / "specs/namak.yaml").read_text())
+    ours = schemathesis.openapi.from_dict(copy.deepcopy(spec))
+    del spec["info"]["x-slug"]
+    theirs = schemathesis.openapi.from_dict(spec)
+    provider = RunCredentials()
+
+    def case_of(schema):
+        operation = next(r.ok() for r in schema.get_all_operations() if r.ok().path == "/v1/events/{id}")
+        return operation, operation.Case(path_parameters={"id": "evt_123"})
+
+    operation, case = case_of(theirs)
+    assert provider.get(case, AuthContext(operation=operation, app=None)) is None
+    operation, case = case_of(ours)
+    data = provider.get(case, AuthContext(operation=operation, app=None))
+    assert isinstance(data, CredentialAuth) and data.identity.headers == {"Authorization": "Bearer YOUR_API_KEY"}
+    provider.set(case, data, AuthContext(operation=operation, app=None))
+    assert case.headers["Authorization"] == "Bearer YOUR_API_KEY"
+    assert case.as_transport_kwargs(base_url="http://127.0.0.1:1")["auth"] is data
