@@ -101,6 +101,7 @@ def build_schema(run: Run, options: Options):
     # no credentials here: identity.RunCredentials (Schemathesis's auth provider) applies them
     schema.config.update(base_url=run.base_url, workers=options.workers, continue_on_failure=True,
                          request_timeout=run.timeout)
+    identity.configure(schema)
     pacing.configure(schema, run)
     schema.config.generation.update(max_examples=options.max_examples)
     schema.config.phases.update(phases=list(options.phases))
