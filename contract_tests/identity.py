@@ -245,17 +245,18 @@ class CredentialAuth(requests.auth.AuthBase):
         request.register_hook("response", self._answered)
         return request
 
-    def _refresh(self, request) -> None:
+    def _refresh(self, request) -> bool:
         """A credential the run has since renewed is sent as it is now (a request prepared, or
-        derived by Schemathesis, before the renewal)."""
+        derived by Schemathesis, before the renewal). True when the request carried an old one."""
         state = keeping(self.run)
+        changed = False
         for name, value in self.identity.headers.items():
             sent = request.headers.get(name)
             if sent is not None and sent != value and sent in state.former.get((self.identity.role, name), ()):
                 request.headers[name] = value
+                changed = True
         body = _json(request.body) if self.identity.body else None
         if isinstance(body, dict):
-            changed = False
             for name, value in self.identity.body.items():
                 sent = body.get(name)
                 if isinstance(sent, str) and sent != value and sent in state.former.get((self.identity.role, name), ()):
@@ -264,6 +265,7 @@ class CredentialAuth(requests.auth.AuthBase):
             if changed:
                 request.body = json.dumps(body).encode()
                 request.headers["Content-Length"] = str(len(request.body))
+        return changed
 
     def carries_current(self, request) -> bool:
         """Whether the request was sent with this identity's credential as it is now."""
@@ -285,6 +287,11 @@ class CredentialAuth(requests.auth.AuthBase):
 
         response = pacer.send(credential_key(self.run, response.request), again(response.request), first=response)
         op = _operation(self.run, response.request)
+        if response.status_code == 401:
+            retry = response.request.copy()
+            if self._refresh(retry):  # renewed (by another worker) while this one was on its way
+                drain(response)
+                response = pacer.send(credential_key(self.run, retry), again(retry))
         if op is not None and self.carries_current(response.request):
             if 200 <= response.status_code < 300 and _revokes(op.ext("revokes-credential"), self.identity):
                 self._keep(op, "revoked")
