@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .context import Identity, Run
+from .pacing import RateLimitSpent
 from .spec import Operation
 
 
@@ -155,7 +156,9 @@ def clean(run: Run) -> None:
             if not any(identity is w for w in who):
                 who.append(identity)
         answer = _delete(run, ops, created.id, who)
-        if isinstance(answer, Exception):
+        if isinstance(answer, RateLimitSpent):
+            state.failed[f"{created.resource}: the rate limit is spent"] += 1
+        elif isinstance(answer, Exception):
             state.failed[f"{created.resource}: {type(answer).__name__}"] += 1
         elif 200 <= answer.status_code < 300:
             state.removed += 1
@@ -175,7 +178,7 @@ def _delete(run: Run, ops: list[Operation], resource_id: str, who: list[Identity
         for identity in who:
             try:
                 answer = run.request(op.method, path, identity)
-            except requests.RequestException as exc:
+            except (requests.RequestException, RateLimitSpent) as exc:
                 return exc
             if answer.status_code not in (401, 403):
                 return answer

@@ -33,7 +33,7 @@ import schemathesis
 from schemathesis.auths import RequestsAuth
 
 from .context import Identity, Run, run_for
-from .pacing import credential_key, drain, pacer_for
+from .pacing import RateLimitSpent, credential_key, drain, pacer_for
 from .spec import Operation
 
 
@@ -147,6 +147,8 @@ def _verify_one(run: Run, identity: Identity) -> str | None:
         return None
     try:
         answer = _try(run, identity, op)
+    except RateLimitSpent as exc:
+        return exc.message
     except requests.RequestException as exc:
         return f"{_describe(identity)} could not be checked on {op.method} {op.path}: {type(exc).__name__}"
     if answer.status_code in (401, 403):
@@ -375,8 +377,8 @@ def _revokes(rule, identity: Identity) -> bool:
 # --- after the run -----------------------------------------------------------------------------
 
 def lost(run: Run) -> str | None:
-    """Why the run stopped for its credential, if it did."""
-    return keeping(run).lost
+    """Why the run stopped for its credential (dead, or its rate limit spent), if it did."""
+    return keeping(run).lost or pacer_for(run).spent
 
 
 def notes(run: Run) -> list[str]:

@@ -23,8 +23,18 @@ import time
 import requests
 from requests.adapters import HTTPAdapter
 
-MAX_WAIT = 65.0         # seconds: no single pause or Retry-After is waited out for longer
+MAX_WAIT = 65.0         # seconds: a pause or Retry-After longer than this stops the run (RateLimitSpent)
 MAX_RETRIES = 5         # 429s re-sent per request before the answer is given up on
+
+
+class RateLimitSpent(KeyboardInterrupt):
+    """The server's limit for a credential is spent for longer than a run waits: the run stops with
+    this message rather than crawl or send requests that can only be answered 429 (Schemathesis
+    treats a KeyboardInterrupt from a request as a stop)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 @dataclasses.dataclass
@@ -52,6 +62,7 @@ class Pacer:
         self.rate_limited = 0       # 429 answers waited out and sent again
         self.gave_up = 0            # 429 answers still 429 after MAX_RETRIES
         self.followed_headers = False
+        self.spent: str | None = None   # why the run stopped for the rate limit, if it did
 
     @property
     def active(self) -> bool:
@@ -77,11 +88,15 @@ class Pacer:
 
     def before(self, key: str | None) -> None:
         """Wait, if need be, until a request with this credential may go out; count it."""
+        if self.spent:
+            raise RateLimitSpent(self.spent)
         if key is None or not self.active:
             return
         state = self._key(key)
         with state.lock:
             wait = self._wait_for(key, state)
+            if wait > MAX_WAIT:
+                self._stop(key, wait)
             if wait > 0:
                 self.paused += 1
                 self.waited += wait
@@ -99,7 +114,7 @@ class Pacer:
             self.followed_headers = True
             if state.remaining is None or state.remaining > 0:
                 return 0.0
-            return min(max(state.reset_at - self.wallclock(), 0.0), MAX_WAIT)
+            return max(state.reset_at - self.wallclock(), 0.0)
         limit = state.limit or self.documented_limit(key)
         if not limit or not self.window:
             return 0.0
@@ -108,7 +123,7 @@ class Pacer:
             state.sent.popleft()
         if len(state.sent) < limit:
             return 0.0
-        return min(state.sent[-limit] + self.window - now, MAX_WAIT)
+        return state.sent[-limit] + self.window - now
 
     def after(self, key: str | None, status: int, headers) -> None:
         """Take the server's count from an answer's rate-limit headers."""
@@ -142,6 +157,14 @@ class Pacer:
                 return response
             self.rate_limited += 1
             drain(response)
+            delay = retry_after(response.headers)
+            if delay is not None and delay > MAX_WAIT:
+                self._stop(key, delay)
+            if key is None or not self.active:  # nothing counts for it here: its Retry-After alone
+                wait = delay if delay is not None else 1.0
+                self.paused += 1
+                self.waited += wait
+                self.sleep(wait)
             self.before(key)
             response = send()
             self.after(key, response.status_code, response.headers)
@@ -149,10 +172,20 @@ class Pacer:
             self.gave_up += 1
         return response
 
+    def _stop(self, key: str | None, wait: float) -> None:
+        by_type = self.config.get("limits_by_key_type")
+        documented = (", ".join(f"{t} {n}" for t, n in by_type.items()) if by_type
+                      else str(self.config.get("limit")))
+        self.spent = (f'the rate limit for "{key}" is spent for another {wait:.0f} s, longer than a run waits '
+                      f"({MAX_WAIT:.0f} s; x-rate-limit: {documented} per {self.window or 0:g} s): run again "
+                      f"later, or with a fresh window (the mock's: POST /__admin/reset); the run stopped")
+        raise RateLimitSpent(self.spent)
+
     def note(self) -> str | None:
         """How the run was paced, for its summary."""
         if not self.active:
-            return None
+            return (f"rate limits: none documented; {self.rate_limited} answer(s) 429 waited out (Retry-After) "
+                    f"and sent again" if self.rate_limited else None)
         by_type = self.config.get("limits_by_key_type")
         window = f"{self.window:g} s" if self.window else "its window"
         documented = (", ".join(f"{t} {n}" for t, n in by_type.items()) if by_type
@@ -189,7 +222,7 @@ def _number(value) -> float | None:
 
 
 def retry_after(headers) -> float | None:
-    """Seconds a 429's Retry-After asks for (seconds or an HTTP date), at most MAX_WAIT."""
+    """Seconds a 429's Retry-After asks for (seconds or an HTTP date)."""
     value = _header(headers, "Retry-After")
     if value is None:
         return None
@@ -200,7 +233,7 @@ def retry_after(headers) -> float | None:
             seconds = parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError):
             return None
-    return min(max(seconds, 0.0), MAX_WAIT)
+    return max(seconds, 0.0)
 
 
 def drain(response) -> None:

@@ -7,9 +7,11 @@ from __future__ import annotations
 import types
 
 import httpx
+import pytest
 
+from contract_tests.cli import main as contract_test
 from contract_tests.context import Run, demo_credentials
-from contract_tests.pacing import Pacer
+from contract_tests.pacing import Pacer, RateLimitSpent
 from contract_tests.runner import Options, execute
 from contract_tests.spec import contract
 from mockserver.app import Settings
@@ -82,6 +84,30 @@ def test_a_429_is_waited_out_and_sent_again():
     assert pacer.send("Authorization: Bearer K", send).status_code == 200
     assert fake.slept == [2.0, 2.0]
     assert pacer.rate_limited == 2 and "2 answer(s) 429 waited out (Retry-After) and sent again" in pacer.note()
+
+
+def test_a_limit_spent_for_longer_than_a_run_waits_stops_it_instead_of_crawling():
+    pacer, fake = _pacer("namak")
+    key = "Authorization: Bearer K"
+    pacer.before(key)
+    pacer.after(key, 200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(fake.wall) + 3000)})
+    with pytest.raises(RateLimitSpent) as stopped:
+        pacer.before(key)
+    assert fake.slept == []
+    assert 'the rate limit for "Authorization: Bearer K" is spent for another 3000 s' in stopped.value.message
+    with pytest.raises(RateLimitSpent):  # and every request after it
+        pacer.before("Authorization: Bearer other")
+
+
+def test_a_run_that_spends_the_hourly_limit_stops_with_exit_2(capsys):
+    """Namak's mock allowing 30 requests an hour: the run stops when they are spent, saying so,
+    instead of waiting an hour or judging 429s."""
+    with running("namak", settings=Settings(rate_limits={"limit": 30})) as server:
+        code = contract_test(["namak", "--base-url", server.base_url, "--max-examples", "10", "--seed", "1", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 2, out
+    assert 'error: the rate limit for "Authorization: Bearer YOUR_API_KEY" is spent for another' in out
+    assert "verdict: conforms" not in out
 
 
 def every_fifth_request_429(counter):
