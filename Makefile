@@ -31,7 +31,7 @@ contract-full: install
 	CONTRACT_MAX_EXAMPLES=200 $(BIN)/python -m pytest tests/harness/test_against_mocks.py -k conforms
 
 # The README's contract-test against Amar's mock at its documented limits (one-minute window):
-# paced to 300 requests a minute, it takes several minutes.
+# paced to 300 requests a minute, it takes about 7½ minutes.
 contract-paced: install
 	$(BIN)/python -m tests.harness.paced amarevents
 
