@@ -1,8 +1,9 @@
 """`contract-test SLUG --base-url URL [options]`: does the server at URL honour its contract?
 
 Exit 0: it conforms. 1: it violates the document (each failure group names the operation, the
-rule, what was expected, what came back, and a curl line). 2: usage or connection error. 3: not
-enough evidence (an operation never got a 2xx to a valid request). 4: harness error.
+rule, what was expected, what came back, and a curl line). 2: usage or connection error, or a
+credential the server refuses (checked before the run, and mid-run when it cannot be renewed).
+3: not enough evidence (an operation never got a 2xx to a valid request). 4: harness error.
 
 Also: `contract-test lint [SLUG|FILE ...]` checks specs.
 """
@@ -15,6 +16,7 @@ import sys
 
 import requests
 
+from . import identity
 from .context import Credentials, Identity, Run, demo_credentials, from_environment
 from .reports import console, html_report, junit, markdown
 from .runner import EXIT_CODES, PHASES, Options, describe_error, execute, progress_line
@@ -67,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="JUnit XML: a test case per (operation, rule) that ran")
     parser.add_argument("--report", metavar="FILE", help="a Markdown summary that fits a pull-request comment")
     parser.add_argument("--html", metavar="FILE", help="a self-contained HTML report (viewable offline)")
+    parser.add_argument("--cleanup", action=argparse.BooleanOptionalAction, default=True,
+                        help="delete what the run created, at its end (default); --no-cleanup keeps it")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     return parser
@@ -123,11 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     except requests.RequestException as exc:
         print(f"contract-test: cannot reach {args.base_url}: {type(exc).__name__}", file=sys.stderr)
         return 2
+    problem = identity.verify(run)  # every identity of the run, tried once before it starts
+    if problem:
+        print(f"contract-test: {problem}", file=sys.stderr)
+        return 2
     options = Options(max_examples=args.max_examples, seed=args.seed, workers=args.workers, phases=phases,
                       include=tuple(args.include), exclude=tuple(args.exclude),
                       checks=tuple(c.strip() for c in args.checks.split(",") if c.strip()),
                       destructive=args.destructive, allow_untested=tuple(args.allow_untested),
-                      strict=args.strict)
+                      strict=args.strict, cleanup=args.cleanup)
     show = not args.quiet and sys.stderr.isatty()
     try:
         result = execute(run, options, progress=progress_line if show else None)
@@ -147,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         _write(args.report, markdown([result]))
     if args.html:
         _write(args.html, html_report([result]))
-    return result.exit_code()
+    return result.exit_code()  # 2 when the run's credential died mid-run and could not be renewed
 
 
 def _write(path: str, text: str) -> None:

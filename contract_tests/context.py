@@ -103,6 +103,9 @@ class Run:
         # every request carries exactly the credentials of the identity it is sent as: a session
         # cookie some answer set (a login the run made) must not ride along on later requests
         self.http.cookies.set_policy(_NoCookies())
+        from .pacing import mount
+
+        mount(self, self.http)  # our rules' own requests: paced, 429s waited out, creations seen
         self._once: set = set()
         self._lock = threading.Lock()
 

@@ -4,11 +4,11 @@ pytest, or the plain Schemathesis CLI (`st run` in this repository: `schemathesi
 
 from __future__ import annotations
 
-import requests
 import schemathesis
 from schemathesis.config import OperationConfig
 
 from . import checks as _checks  # our rules, registered beside Schemathesis's own
+from . import identity as _identity  # the run's credentials: Schemathesis's auth provider for our schemas
 from . import uniqueness as _uniqueness  # unique_rejection_is_real, registered after them
 from .context import Credentials, run_for
 from .spec import Operation, contract
@@ -23,28 +23,9 @@ def _context(case) -> tuple[Operation | None, Credentials | None]:
 
 @schemathesis.hook
 def before_call(ctx, case, kwargs):
-    """Body-borne credentials (Eventify's token + username) go into every JSON body that needs them."""
-    op, credentials = _context(case)
-    if op is None or not op.ext("body-auth") or not isinstance(case.body, dict) or not credentials.default.body:
-        return
-    case.body.update(credentials.default.body)  # Schemathesis re-validates the edited case
-
-
-@schemathesis.hook
-def after_call(ctx, case, response):
-    """A run that logs its own credential out (Eventify's logout) logs in again for a new one."""
-    op, credentials = _context(case)
-    if op is None or not op.ext("revokes-credential") or not 200 <= response.status_code < 300:
-        return
-    identity = credentials.default
-    login = next((o for o in run_for(case).contract.operations.values() if o.ext("issues-credential")), None)
-    if login is None or not identity.login:
-        return
-    base = case.operation.base_url or ""
-    answer = requests.post(base.rstrip("/") + login.path, json=identity.login, timeout=10)
-    if answer.status_code == 200:
-        fields = login.ext("issues-credential")
-        identity.body.update({key: answer.json()[source] for key, source in fields.items()})
+    """Body-borne credentials (Eventify's token + username) go into every JSON body that needs
+    them; the rest of the run's credential handling is the auth provider's (identity.py)."""
+    _identity.apply_body(case)  # Schemathesis re-validates the edited case
 
 
 @schemathesis.hook

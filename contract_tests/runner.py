@@ -19,13 +19,12 @@ import traceback
 
 import schemathesis
 from schemathesis.checks import CHECKS
-from schemathesis.config import ApiKeyAuthConfig
 from schemathesis.core.failures import FailureGroup
 from schemathesis.engine import Status, events
 from schemathesis.engine import from_schema as engine_for
 
 from . import checks as _checks  # noqa: F401  (registers our checks)
-from . import deviations
+from . import cleanup, deviations, identity, pacing
 from . import hooks as _hooks  # noqa: F401  (registers our hooks)
 from .checks import CUSTOM_CHECKS
 from .context import Run, bind
@@ -39,7 +38,7 @@ PHASES = ("examples", "coverage", "fuzzing", "stateful")
 EXIT_CODES = {
     0: "conforms: every operation was tested and no rule was broken (deviations may be listed)",
     1: "violates the document: at least one rule was broken",
-    2: "usage or connection error: the run could not start",
+    2: "no verdict: usage or connection error, a credential the server refuses, or a rate limit spent",
     3: "not enough evidence: some operation never got a successful answer to a valid request",
     4: "harness error: the suite itself failed while judging (no violation was found)",
 }
@@ -62,6 +61,7 @@ class Options:
     allow_untested: tuple[str, ...] = ()  # operationIds that may end untested without failing the run
     strict: bool = False                # deviations count as violations
     shrink: bool = True                 # re-send failing requests to find the smallest that still fails
+    cleanup: bool = True                # delete what the run created, at its end (cleanup.py)
 
 
 @dataclasses.dataclass
@@ -153,6 +153,7 @@ class Result:
     allow_untested: tuple[str, ...] = ()
     strict: bool = False
     base_url: str = ""
+    stopped: str = ""           # why the run stopped without a verdict (a refused credential, a spent limit)
 
     @property
     def untested(self) -> dict[str, str]:
@@ -165,6 +166,8 @@ class Result:
         return self.failures + (self.deviations if self.strict else [])
 
     def exit_code(self) -> int:
+        if self.stopped:
+            return 2
         if self.violations:
             return 1
         if self.errors:
@@ -179,6 +182,8 @@ class Result:
 
     @property
     def verdict(self) -> str:
+        if self.stopped:
+            return f"NO VERDICT: {self.stopped}"
         return {0: "conforms", 1: "VIOLATES THE CONTRACT", 3: "NOT ENOUGH EVIDENCE (untested operations)",
                 4: "HARNESS ERROR (the suite failed, not the server)"}[self.exit_code()]
 
@@ -202,12 +207,11 @@ def all_rules() -> list[str]:
 
 def build_schema(run: Run, options: Options):
     schema = schemathesis.openapi.from_path(str(spec_path(run.slug)))
-    headers, cookie_schemes = _cookie_credentials(run)
-    for scheme_name, value in cookie_schemes.items():
-        schema.config.auth.openapi.schemes[scheme_name] = ApiKeyAuthConfig(api_key=value)
-    schema.config.update(base_url=run.base_url, headers=headers or None, workers=options.workers,
-                         continue_on_failure=True,
+    # no credentials here: identity.RunCredentials (Schemathesis's auth provider) applies them
+    schema.config.update(base_url=run.base_url, workers=options.workers, continue_on_failure=True,
                          request_timeout=run.timeout)
+    identity.configure(schema)
+    pacing.configure(schema, run)
     schema.config.generation.update(max_examples=options.max_examples)
     schema.config.phases.update(phases=list(options.phases))
     schema.config.output.sanitization.update(enabled=False)
@@ -225,27 +229,6 @@ def build_schema(run: Run, options: Options):
     if excluded:
         schema = schema.exclude(operation_id=excluded)
     return schema
-
-
-def _cookie_credentials(run: Run) -> tuple[dict, dict]:
-    """The default identity's headers, less the cookies the spec names as a security scheme
-    (Amar's session): those go to Schemathesis as that scheme's credential, so its auth checks
-    know them for credentials and take them off when they probe a request without any."""
-    headers = dict(run.credentials.default.headers)
-    name = next((k for k in headers if k.lower() == "cookie"), None)
-    if name is None:
-        return headers, {}
-    cookies = dict(part.strip().split("=", 1) for part in headers[name].split(";") if "=" in part)
-    schemes = {}
-    for scheme_name, scheme in (run.contract.raw.get("components", {}).get("securitySchemes") or {}).items():
-        if scheme.get("type") == "apiKey" and scheme.get("in") == "cookie" and scheme.get("name") in cookies:
-            schemes[scheme_name] = cookies.pop(scheme["name"])
-    if schemes:
-        rest = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        headers.pop(name)
-        if rest:
-            headers[name] = rest
-    return headers, schemes
 
 
 def unrecoverable(run: Run) -> list[str]:
@@ -269,6 +252,9 @@ def execute(run: Run, options: Options, progress=None) -> Result:
     """Run every selected phase against the server and build the Result: violations and
     deviations grouped, harness errors apart, coverage per operation."""
     started = time.monotonic()
+    problem = identity.verify(run)  # a dead credential stops the run before it starts
+    if problem:
+        return Result(run.slug, [], 0, [], time.monotonic() - started, stopped=problem)
     schema = build_schema(run, options)
     bind(schema, run)
     labels, documented, admits = {}, {}, {}
@@ -295,13 +281,15 @@ def execute(run: Run, options: Options, progress=None) -> Result:
             collector.engine_error("run", event.exception, None)
     if options.shrink:
         collector.shrink()
+    cleanup.clean(run) if options.cleanup else cleanup.keep(run)  # after shrinking: its re-sends create too
+    lost = identity.lost(run)
     seed = options.seed if options.seed is not None else getattr(schema.config, "seed", None)
     return Result(run.slug, list(labels), collector.cases, collector.groups(violations=True),
                   time.monotonic() - started, collector.errors(), skipped,
                   deviations=collector.groups(violations=False), coverage=collector.coverage,
                   matrix=collector.matrix, rules=list(options.checks) or all_rules(), phases=tuple(options.phases),
                   seed=seed, allow_untested=tuple(options.allow_untested), strict=options.strict,
-                  base_url=run.base_url)
+                  base_url=run.base_url, notes=identity.notes(run), stopped=lost or "")
 
 
 _RANK = {"passed": 1, "error": 2, "deviation": 3, "failed": 4}
