@@ -108,8 +108,9 @@ def test_a_credential_killed_mid_run_is_renewed_and_the_run_carries_on():
     assert result.ok, result.summary()
     assert "was renewed by logging in again" in result.summary()
     assert "after a request with it was answered 401" in result.summary()
-    # each death costs the request that found it and the check of the credential, not the rest of the run
-    assert killer.untested <= 2 * killer.killed, (killer.__dict__, result.summary())
+    # each death costs the request that found it, the check of the credential and at most one probe
+    # of our rules already on its way (their own requests are renewed after, not re-sent), not the rest
+    assert killer.untested <= 3 * killer.killed, (killer.__dict__, result.summary())
 
 
 def _ecoevents_key(ex: Exchange):
