@@ -169,7 +169,8 @@ class RunCredentials:
         run = run_for(case)
         if run is None:
             return None
-        return auth_for(run, run.credentials.default)
+        op = run.contract.operations.get(case.operation.definition.raw.get("operationId"))
+        return auth_for(run, identity_for(run, op))
 
     def set(self, case, data: CredentialAuth, context):
         data.apply(case)
@@ -182,6 +183,18 @@ def configure(schema) -> None:
     security parameters (as for credentials given with -H), so its cases are spent on the API's
     own parameters; its auth checks still take the credential off, and put a wrong one in."""
     schema.config.generation.update(with_security_parameters=False)
+
+
+def identity_for(run: Run, op: Operation | None) -> Identity:
+    """The identity a request to `op` goes out as: the run's own, unless the operation's `x-access`
+    admits only other key types and the run holds a role it admits (Amar's /users/me is for users
+    and organizers, and the demo default is the admin key): then the first such role, so the
+    operation is tested at all. A default given with -H (role "default") is always used as given."""
+    default = run.credentials.default
+    admits = ((op.ext("access") if op is not None else None) or {}).get("key_types") or ()
+    if not admits or default.role in admits or default.role not in _key_types(run):
+        return default
+    return next((i for role, i in run.credentials.roles.items() if role in admits), default)
 
 
 def auth_for(run: Run, identity: Identity) -> CredentialAuth:
