@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import pathlib
 
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from contract_tests.cli import main as contract_test
@@ -19,26 +16,8 @@ from mockserver.testing import running
 
 from .broken import Broken, server_error_when
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 RUN = ["--include", "listEvents", "--include", "getEvent", "--phases", "examples,fuzzing", "--max-examples", "5",
        "--seed", "1", "--quiet"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert pathlib.Path(CHROMIUM).exists() and pathlib.Path(CHROMEDRIVER).exists(), \
-        "Chromium is needed to test the HTML report: apt-get install chromium chromium-driver (make test does)"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(20)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _open(browser, path: pathlib.Path):

@@ -4,15 +4,11 @@ reset button resets the mock, and a delay set from the page slows the next answe
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 
 import httpx
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -21,28 +17,7 @@ from mockserver.app import Settings
 SLUG = "namak"
 HEADERS = {"Authorization": "Bearer YOUR_API_KEY"}
 SETTINGS = Settings(validate_responses=True, rate_limits={"limit": 3})  # a 429 to show, within a few requests
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 WAIT = 10  # seconds: the page polls the journal every second, the store and rules every three
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # no skip: without chromium the test fails, as `make test` installs it
-    profile = tempfile.mkdtemp(prefix="console-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in [*FLAGS, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"),
-                              options=options)
-    driver.set_page_load_timeout(20)
-    driver.set_script_timeout(20)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture

@@ -14,22 +14,18 @@ import functools
 import http.server
 import json
 import pathlib
-import shutil
 import tempfile
 import threading
 import time
 
 import httpx
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
 from contract_tests.speclint import SLUGS
 from mockserver.app import Settings
 from mockserver.testing import ServedProcess, running
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ORIGIN_HEADERS = {"Origin": "http://localhost:3000"}
 
 PAGE = """<!doctype html>
@@ -60,27 +56,6 @@ const calls = %s;
 """
 
 RATE = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium through chromedriver (Debian's packages; `make test` installs them)."""
-    assert shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER), \
-        "chromium and chromium-driver are needed: apt-get install chromium chromium-driver"
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @contextlib.contextmanager
