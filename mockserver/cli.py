@@ -120,8 +120,11 @@ def banner(slugs, host, port, fixtures, ports: dict[str, int] | None = None) -> 
     lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
     lines.insert(1, "-" * max(len(line) for line in lines))
     lines.append("")
-    lines.append("Control surface on each: /__admin/reset (POST), /__admin/requests, /__admin/state. "
-                 "A 'Prefer: code=NNN' header forces a documented answer. Ctrl-C stops.")
+    lines.append("On each: the console at /__admin/ in a browser (journal, store, reset, latency and faults); "
+                 "the control surface /__admin/reset (POST), /__admin/requests, /__admin/state (GET, PUT), "
+                 "/__admin/faults.")
+    lines.append("A 'Prefer: code=NNN', 'example=NAME' or 'dynamic=true' header forces a documented answer. "
+                 "Ctrl-C stops.")
     return "\n".join(lines)
 
 
