@@ -308,7 +308,7 @@ class CredentialAuth(requests.auth.AuthBase):
                 drain(response)
                 response = pacer.send(credential_key(self.run, retry), again(retry))
         if op is not None and self.carries_current(response.request):
-            if 200 <= response.status_code < 300 and _revokes(op.ext("revokes-credential"), self.identity):
+            if 200 <= response.status_code < 300 and revokes(op.ext("revokes-credential"), self.identity):
                 self._keep(op, "revoked")
             elif (response.status_code == 401 and op.response(401) is not None and _needs_credentials(op)
                   and self._keep(op, "refused")):
@@ -379,7 +379,7 @@ def _needs_credentials(op: Operation) -> bool:
     return bool(op.spec.get("security")) or bool(op.ext("body-auth"))
 
 
-def _revokes(rule, identity: Identity) -> bool:
+def revokes(rule, identity: Identity) -> bool:
     """Whether an operation's `x-revokes-credential` reaches `identity`: `true` always,
     `{in: cookie}` only a credential sent in a cookie (Amar's logout ends the session it is sent)."""
     if isinstance(rule, dict):

@@ -237,15 +237,7 @@ def unrecoverable(run: Run) -> list[str]:
     can_log_in = bool(run.credentials.default.login) and any(
         op.ext("issues-credential") for op in run.contract.operations.values())
     return [] if can_log_in else [op_id for op_id, op in run.contract.operations.items()
-                                  if _revokes(op.ext("revokes-credential"), run.credentials.default)]
-
-
-def _revokes(rule, identity) -> bool:
-    """Whether an operation's `x-revokes-credential` reaches the run's identity: `true` always,
-    `{in: cookie}` only a credential sent in a cookie (Amar's logout ends the session it is sent)."""
-    if isinstance(rule, dict):
-        return rule.get("in") == "cookie" and any(name.lower() == "cookie" for name in identity.headers)
-    return bool(rule)
+                                  if identity.revokes(op.ext("revokes-credential"), run.credentials.default)]
 
 
 def execute(run: Run, options: Options, progress=None) -> Result:

@@ -93,3 +93,14 @@ def test_same_seed_same_requests():
         first, second = requests_sent(), requests_sent()
     assert len(first) >= 10
     assert first == second
+
+
+@pytest.mark.parametrize("slug", [s for s in CONFORMING if s != "amarevents"])  # Amar: test_pacing, make contract-paced
+def test_the_readme_command_passes_against_the_mock_at_its_documented_limits(slug, capsys):
+    """`contract-test SLUG --base-url URL`, as the README prints it, against the mock as `make run`
+    serves it (the documented rate limits, no seed): exit 0, every operation tested."""
+    with running(slug, settings=Settings()) as server:
+        code = contract_test([slug, "--base-url", server.base_url])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "UNTESTED" not in out and "verdict: conforms" in out
