@@ -81,6 +81,23 @@ def key_types_for(user: dict) -> list[str]:
     return kinds[: kinds.index(account_type(user)) + 1]
 
 
+def rank(kind: str) -> int:
+    """How privileged a key type is: its place in `x-key-types` (user < organizer < admin)."""
+    return list(key_types()).index(kind)
+
+
+def worth(key: dict, user: dict) -> tuple[str, list[str]]:
+    """(key type, permissions) a key acts with: "Requires organizer account", "Requires admin
+    account": a key is worth at most what its account may now hold. A key of a type the account
+    may no longer hold (demoted, `admin: 0`) acts as its account's own type, with only the
+    permissions that type may hold; promoted again, it is worth all it holds again."""
+    if key["key_type"] in key_types_for(user):
+        return key["key_type"], list(key["permissions"])
+    kind = account_type(user)
+    allowed = key_types()[kind]["permissions"]
+    return kind, [p for p in key["permissions"] if p in allowed]
+
+
 # --- authentication -------------------------------------------------------------------------
 
 def rate_key(key: dict) -> str:
@@ -104,13 +121,18 @@ def authenticate(store, scheme, credential):
                 return None
             kind = account_type(user)
             return {"sub": user["id"], "key_type": kind, "permissions": list(key_types()[kind]["permissions"]),
-                    "rate_key": f"session:{credential}", "via": "session"}
+                    "rate_key": f"session:{credential}", "via": "session", "session_id": credential}
         key = store.find("keys", _key=credential)
-        if key is None or not key_works(key) or store.get("users", key["user_id"]) is None:
+        user = store.get("users", key["user_id"]) if key is not None else None
+        if key is None or not key_works(key) or user is None:
             return None
         store.update("keys", key["id"], {"last_used_at": now_iso()})
-        return {"sub": key["user_id"], "key_type": key["key_type"], "permissions": list(key["permissions"]),
-                "rate_key": rate_key(key), "key_id": key["id"], "via": "key"}
+        kind, permissions = worth(key, user)
+        principal = {"sub": key["user_id"], "key_type": kind, "permissions": permissions,
+                     "rate_key": rate_key(key), "key_id": key["id"], "via": "key"}
+        if kind != key["key_type"]:
+            principal["account_limits"] = key["key_type"]  # the key's own type, beyond its account's
+        return principal
 
 
 # --- shared helpers -------------------------------------------------------------------------
@@ -312,6 +334,15 @@ def remove_user(store, user: dict) -> None:
         store.delete_where(collection, lambda r: r.get("user_id") == user["id"])
     store.delete_where("tickets", lambda t: str(t.get("email", "")).lower() == user["email"].lower())
     store.delete("users", user["id"])
+
+
+def end_sessions(call, user_id) -> None:
+    """A new password ends the account's login sessions: whoever logged in with the old one is
+    logged out. The session that made the change (the account's own, or an admin resetting their
+    own password) stays: it has just proved the password or holds the right to set it. API keys
+    are not sessions and stay (revoked only by DELETE /keys or /admin/revoke-key)."""
+    keep = call.principal.get("session_id")
+    call.store.delete_where("sessions", lambda r: r.get("user_id") == user_id and r["id"] != keep)
 
 
 def profile(store, user: dict) -> dict:
@@ -614,6 +645,8 @@ def updateMe(call):
             changes["_password"] = password
         ensure_unique(call.store, "users", call.operation.body_schema(), changes, own_id=user["id"])
         user = call.store.update("users", user["id"], changes)
+        if password is not None:
+            end_sessions(call, user["id"])
     return answer(call, public(user))
 
 
@@ -637,6 +670,49 @@ def check_permissions(key_type: str, permissions: list[str]) -> None:
         raise ApiError(403, f"permissions: a {key_type} key cannot hold {', '.join(outside)}", field="permissions")
 
 
+# A key's permissions limit what it can do with keys ("a subset of allowed permissions"): it grants
+# only what it holds, and it manages (updates, deactivates, deletes) another key of its account only
+# if it holds at least all that key holds, of a type no higher than its own. A login session is the
+# account itself, not a key: it may manage every key of its account, within what the account may
+# hold (the key types of `key_types_for`, the permissions of `x-key-types`).
+
+def by_key(call) -> bool:
+    return call.principal.get("via") == "key"
+
+
+def not_held(call, permissions) -> list[str]:
+    """Of `permissions`, those the calling key does not hold (`*` holds them all)."""
+    held = set(call.principal.get("permissions") or [])
+    return [] if "*" in held else [p for p in permissions if p not in held]
+
+
+def ensure_grantable(call, kind: str, permissions: list[str]) -> None:
+    """403 when the calling key would give a key more than it holds itself."""
+    if not by_key(call):
+        return
+    own = call.principal["key_type"]
+    if rank(kind) > rank(own):
+        raise ApiError(403, f"key_type: this {own} key cannot create {kind} keys: a key creates keys of its own "
+                            f"type or a lesser one", field="key_type")
+    missing = not_held(call, permissions)
+    if missing:
+        raise ApiError(403, f"permissions: this key does not hold {', '.join(missing)}, so it cannot grant it",
+                       field="permissions")
+
+
+def ensure_manageable(call, key: dict) -> None:
+    """403 when the calling key holds less than another key it would update, deactivate or delete."""
+    if not by_key(call) or key["id"] == call.principal.get("key_id"):
+        return
+    own = call.principal["key_type"]
+    if rank(key["key_type"]) > rank(own):
+        raise ApiError(403, f"API key {key['id']} is a {key['key_type']} key; this {own} key cannot manage it")
+    missing = not_held(call, key["permissions"])
+    if missing:
+        raise ApiError(403, f"API key {key['id']} holds {', '.join(missing)}, which this key does not: "
+                            f"managing a key needs at least what it holds")
+
+
 def createKey(call):
     body = call.body
     with call.store.lock:
@@ -645,8 +721,12 @@ def createKey(call):
             raise ApiError(403, f"key_type: a {account_type(user)} account cannot create {kind} keys "
                                 f"(it may create {', '.join(key_types_for(user))} keys)", field="key_type")
         spec = key_types()[kind]
-        permissions = list(dict.fromkeys(body.get("permissions") or spec["permissions"]))
+        if body.get("permissions"):
+            permissions = list(dict.fromkeys(body["permissions"]))
+        else:  # left out: all the key type's permissions that the creator may give
+            permissions = [p for p in spec["permissions"] if not not_held(call, [p])]
         check_permissions(kind, permissions)
+        ensure_grantable(call, kind, permissions)
         raw = spec["prefix"] + secrets.token_hex(16)
         key = call.store.insert("keys", {"user_id": user["id"], "name": body["name"], "key_type": kind,
                                          "permissions": permissions, "rate_limit": spec["rate_limit"],
@@ -659,6 +739,7 @@ def own_key(call) -> dict:
     key = lookup(call.store, "keys", path_id(call))
     if key["user_id"] != call.principal["sub"]:
         raise ApiError(403, f"API key {key['id']} belongs to another account")
+    ensure_manageable(call, key)
     return key
 
 
@@ -669,6 +750,7 @@ def updateKey(call):
         if "permissions" in changes:
             changes["permissions"] = list(dict.fromkeys(changes["permissions"]))
             check_permissions(key["key_type"], changes["permissions"])
+            ensure_grantable(call, key["key_type"], changes["permissions"])  # its own too: never widened
         key = call.store.update("keys", key["id"], changes)
     return answer(call, public(key))
 
@@ -712,6 +794,8 @@ def adminUpdateUser(call):
         if demote:
             changes["type"] = "user"
         user = call.store.update("users", user["id"], changes)
+        if "_password" in changes:
+            end_sessions(call, user["id"])
         if promote and not owned_organizations(call.store, user["id"]):
             add_organization(call, {"name": user["username"], "user_id": user["id"]})
     return answer(call, public(user))
