@@ -272,6 +272,15 @@ def ensure_place(store, ticket_type: dict, ignore=None) -> None:
                             f"all {capacity} places are taken", field="ticket_type_id")
 
 
+def ensure_capacity_holds(store, ticket_type: dict) -> None:
+    """409 for a capacity below the places already held (Pending and Success tickets): lowering it
+    must not take back a place a registration holds (0 = unlimited holds them all)."""
+    capacity, taken = ticket_type["capacity"], sold(store, ticket_type["id"])
+    if capacity and capacity < taken:
+        raise ApiError(409, f"capacity: ticket type {ticket_type['id']} ({ticket_type['name']}) already has {taken} "
+                            f"places held; its capacity cannot go below {taken}", field="capacity")
+
+
 def type_of_event(store, ticket_type_id, event_id) -> dict:
     ticket_type = store.get("ticket_types", ticket_type_id)
     if ticket_type is None or ticket_type["event_id"] != event_id:
@@ -397,8 +406,26 @@ def listEvents(call):
     return listing(call, [e for e in call.store.all("events") if e["privacy"] == "public"])
 
 
+def ensure_deadline_by_date(event: dict) -> None:
+    """400 when registration would close after the event: the deadline is the last day to register
+    for it, so it is on or before the event's date (either may be unset: nothing to compare)."""
+    date, deadline = event.get("date"), event.get("deadline")
+    if date and deadline and deadline > date:  # both YYYY-MM-DD (`format: date`): text order is date order
+        raise ApiError(400, f"deadline: {deadline} is after the event's date {date}; registration must close "
+                            f"on or before the event", field="deadline")
+
+
+def ensure_registration_open(event: dict) -> None:
+    """409 for a registration after the event's deadline (the last day it takes one)."""
+    deadline = event.get("deadline")
+    if deadline and deadline < dt.date.today().isoformat():  # YYYY-MM-DD: text order is date order
+        raise ApiError(409, f"event_id: registration for event {event['id']} ({event['name']}) closed on its "
+                            f"deadline, {deadline}", field="event_id")
+
+
 def createEvent(call):
     body = call.body
+    ensure_deadline_by_date(body)
     with call.store.lock:
         organization = lookup(call.store, "organizations", body["organization_id"], "organization_id")
         require_organization(call, organization["id"], f"Organization {organization['id']}")
@@ -420,7 +447,9 @@ def getEvent(call):
 def updateEvent(call):
     with call.store.lock:
         event = managed_event(call, path_id(call))
-        event = call.store.update("events", event["id"], declared(call.operation.body_schema(), call.body))
+        changes = declared(call.operation.body_schema(), call.body)
+        ensure_deadline_by_date({**event, **changes})
+        event = call.store.update("events", event["id"], changes)
     return answer(call, public(event))
 
 
@@ -499,6 +528,8 @@ def createTicket(call):
         ticket_type = None
         if body.get("ticket_type_id") is not None:
             ticket_type = type_of_event(store, body["ticket_type_id"], event["id"])
+        ensure_registration_open(event)
+        if ticket_type is not None:
             ensure_place(store, ticket_type)
         account = me(call)
         fields = {k: v for k, v in body.items() if k not in ("transaction_id", "custom_fields")}
@@ -573,8 +604,9 @@ def managed_ticket_type(call) -> dict:
 def updateTicketType(call):
     with call.store.lock:
         ticket_type = managed_ticket_type(call)
-        ticket_type = call.store.update("ticket_types", ticket_type["id"],
-                                        declared(call.operation.body_schema(), call.body))
+        changes = declared(call.operation.body_schema(), call.body)
+        ensure_capacity_holds(call.store, {**ticket_type, **changes})
+        ticket_type = call.store.update("ticket_types", ticket_type["id"], changes)
     return answer(call, ticket_type_view(call.store, ticket_type))
 
 
@@ -727,12 +759,21 @@ def createKey(call):
             permissions = [p for p in spec["permissions"] if not not_held(call, [p])]
         check_permissions(kind, permissions)
         ensure_grantable(call, kind, permissions)
+        ensure_expiry_to_come(body.get("expires_at"))
         raw = spec["prefix"] + secrets.token_hex(16)
         key = call.store.insert("keys", {"user_id": user["id"], "name": body["name"], "key_type": kind,
                                          "permissions": permissions, "rate_limit": spec["rate_limit"],
                                          "is_active": True, "expires_at": body.get("expires_at"),
                                          "last_used_at": None, "created_at": now_iso(), "_key": raw})
     return answer(call, {**public(key), "key": raw})  # the raw key, this once
+
+
+def ensure_expiry_to_come(expires_at) -> None:
+    """400 for an `expires_at` already past: a key created expired could never be used (a key works
+    through its `expires_at` day, `key_works`)."""
+    if expires_at is not None and expires_at < dt.date.today().isoformat():  # YYYY-MM-DD: text order
+        raise ApiError(400, f"expires_at: {expires_at} is in the past; a key expires on today's date or a later one",
+                       field="expires_at")
 
 
 def own_key(call) -> dict:

@@ -5,11 +5,12 @@ paging and filters, capacity, stats, rate limiting and concurrency."""
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as dt
 
 import httpx
 import pytest
 
-from mockserver.app import Settings
+from mockserver.app import Settings, load_fixtures
 from mockserver.contract import contract
 from mockserver.testing import running
 
@@ -209,8 +210,10 @@ def test_keys_can_be_deactivated_revoked_and_expire(client):
     assert client.delete(f"/api/admin/revoke-key/{key_id}", headers=ADMIN).status_code == 200
     error(client.get("/api/auth/me", headers=key), 401)
 
-    _, expired = new_key(expires_at="2020-01-01")
-    error(client.get("/api/auth/me", headers=expired), 401)
+    error(client.post("/api/keys", headers=USER, json={"name": "app", "key_type": "user", "expires_at": "2020-01-01"}),
+          400, "expires_at", "past")
+    _, last_day = new_key(expires_at=dt.date.today().isoformat())  # works through its expires_at day
+    assert client.get("/api/auth/me", headers=last_day).status_code == 200
 
     error(client.put("/api/keys/7100001", headers=USER, json={"name": "mine now"}), 403, "another account")
     error(client.delete("/api/keys/7100002", headers=USER), 403)
@@ -324,6 +327,17 @@ def test_a_new_password_ends_the_accounts_other_sessions(mock):
     finally:
         for c in clients:
             c.close()
+
+
+def test_a_key_past_its_expiry_date_gets_401():
+    seed = load_fixtures(SLUG)
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    for key in seed["collections"]["keys"]:
+        if key["id"] == 7100003:  # the demo user key, expired yesterday
+            key["expires_at"] = yesterday
+    with running(SLUG, fixtures=seed) as expired, httpx.Client(base_url=expired.root, timeout=10) as c:
+        error(c.get("/api/auth/me", headers=USER), 401)
+        assert c.get("/api/auth/me", headers=ORGANIZER).status_code == 200
 
 
 def test_session_login_creates_keys_and_logout_destroys_it(mock):
@@ -456,6 +470,34 @@ def test_ticket_life_cycle(client):
     error(client.post("/api/tickets", headers=USER, json={"event_id": 10, "amount": -1}), 400, "amount")
 
 
+def test_registration_closes_on_the_deadline(client):
+    today, yesterday = dt.date.today(), dt.date.today() - dt.timedelta(days=1)
+    closing = data(client.post("/api/events", headers=ORGANIZER, json={
+        "name": "Closes today", "organization_id": 3, "date": (today + dt.timedelta(days=9)).isoformat(),
+        "deadline": today.isoformat(), "ticket_types": [{"name": "General", "capacity": 5}]}), 201)
+    data(client.post("/api/tickets", headers=USER, json={"event_id": closing["id"]}), 201)  # its last day
+    data(client.put(f"/api/events/{closing['id']}", headers=ORGANIZER, json={"deadline": yesterday.isoformat()}))
+    for body in ({"event_id": closing["id"]}, {"event_id": 20, "ticket_type_id": 7}, {"event_id": 11}):
+        error(client.post("/api/tickets", headers=USER, json=body), 409, "event_id", "closed", "deadline")
+    assert data(client.get("/api/events/12/stats", headers=ORGANIZER))["total"] == 1
+    data(client.post("/api/tickets", headers=USER, json={"event_id": 12}), 201)  # no deadline: open
+
+
+def test_a_deadline_after_the_event_date_is_refused(client):
+    body = {"name": "Summit", "organization_id": 3, "date": "2027-03-10"}
+    error(client.post("/api/events", headers=ORGANIZER, json={**body, "deadline": "2027-03-11"}), 400, "deadline")
+    event = data(client.post("/api/events", headers=ORGANIZER, json={**body, "deadline": "2027-03-10"}), 201)
+    path = f"/api/events/{event['id']}"
+    error(client.put(path, headers=ORGANIZER, json={"deadline": "2027-04-01"}), 400, "deadline", "2027-03-10")
+    error(client.put(path, headers=ORGANIZER, json={"date": "2027-03-01"}), 400, "deadline", "2027-03-01")
+    error(client.put(path, headers=ADMIN, json={"date": "2027-05-01", "deadline": "2027-05-02"}), 400, "deadline")
+    moved = data(client.put(path, headers=ORGANIZER, json={"date": "2027-05-01", "deadline": "2027-04-20"}))
+    assert (moved["date"], moved["deadline"]) == ("2027-05-01", "2027-04-20")
+    undated = data(client.post("/api/events", headers=ORGANIZER, json={"name": "Someday", "organization_id": 3,
+                                                                      "deadline": "2030-01-01"}), 201)
+    assert undated["deadline"] == "2030-01-01"  # no date: nothing to compare
+
+
 def test_ticket_types_capacity_availability_and_deletion(client, anon):
     ticket_type = data(client.post("/api/ticket-types", headers=ORGANIZER,
                                    json={"event_id": 10, "name": "Early bird", "capacity": 2}), 201)
@@ -470,6 +512,11 @@ def test_ticket_types_capacity_availability_and_deletion(client, anon):
     data(client.put(f"/api/tickets/{first['id']}", headers=ORGANIZER, json={"status": "Failed"}))
     data(client.post("/api/tickets", headers=USER, json=register), 201)
     error(client.put(f"/api/tickets/{first['id']}", headers=ORGANIZER, json={"status": "Pending"}), 409)
+    # its capacity goes no lower than the places held (2: Pending and Success), to 0 (unlimited) or up freely
+    error(client.put(f"/api/ticket-types/{ticket_type['id']}", headers=ORGANIZER, json={"capacity": 1}),
+          409, "capacity", "2 places held")
+    assert data(client.put(f"/api/ticket-types/{ticket_type['id']}", headers=ORGANIZER,
+                           json={"capacity": 2, "name": "Early"}))["capacity"] == 2
     unlimited = data(client.put(f"/api/ticket-types/{ticket_type['id']}", headers=ORGANIZER, json={"capacity": 0}))
     assert (unlimited["capacity"], unlimited["available"], unlimited["sold"]) == (0, None, 2)
     data(client.post("/api/tickets", headers=USER, json=register), 201)
