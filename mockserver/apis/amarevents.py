@@ -394,10 +394,14 @@ def logout(call):
 def getAuthMe(call):
     principal = call.principal
     key = call.store.get("keys", principal.get("key_id")) if principal.get("via") == "key" else None
-    return answer(call, {"user": public(me(call)), "auth_method": "api_key" if key else "session",
-                         "key_type": key["key_type"] if key else None,
-                         "permissions": key["permissions"] if key else None,
-                         "rate_limit": key["rate_limit"] if key else None})
+    if key is None:
+        return answer(call, {"user": public(me(call)), "auth_method": "session", "key_type": None,
+                             "permissions": None, "rate_limit": None})
+    # what the key acts with: a key worth more than its account may now hold acts as the account's type
+    kind = principal["key_type"]
+    limit = key_types()[kind]["rate_limit"] if "account_limits" in principal else key["rate_limit"]
+    return answer(call, {"user": public(me(call)), "auth_method": "api_key", "key_type": kind,
+                         "permissions": principal["permissions"], "rate_limit": limit})
 
 
 # --- events ---------------------------------------------------------------------------------

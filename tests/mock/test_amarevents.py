@@ -287,7 +287,10 @@ def test_demotion_reaches_the_accounts_keys(client):
         error(client.get("/api/tickets", headers=headers, params={"event_id": 10}), 403)
         error(client.post("/api/keys", headers=headers, json={"name": "k", "key_type": "organizer"}), 403, "key_type")
         response = client.get("/api/auth/me", headers=headers)  # still the account's key: worth a user key
-        assert data(response)["user"]["type"] == "user" and response.headers["X-RateLimit-Type"] == "user"
+        identity = data(response)
+        assert identity["user"]["type"] == "user" and response.headers["X-RateLimit-Type"] == "user"
+        assert (identity["key_type"], identity["rate_limit"]) == ("user", 60)
+        assert identity["permissions"] == ["events:read", "tickets:read", "tickets:write", "users:read"]
     assert data(client.get("/api/admin/users/7000005", headers=ADMIN))["api_keys"]  # kept, not revoked
     data(client.put("/api/admin/users/7000005", headers=ADMIN, json={"promote_organizer": True}))
     assert data(client.put("/api/events/10", headers=organizer_key, json={"notice": "again"}))["notice"] == "again"
