@@ -728,8 +728,8 @@ def ensure_grantable(call, kind: str, permissions: list[str]) -> None:
         return
     own = call.principal["key_type"]
     if rank(kind) > rank(own):
-        raise ApiError(403, f"key_type: this {own} key cannot create {kind} keys: a key creates keys of its own "
-                            f"type or a lesser one", field="key_type")
+        raise ApiError(403, f"key_type: this {own} key cannot create or change {kind} keys: a key creates and "
+                            f"changes keys of its own type or a lesser one", field="key_type")
     missing = not_held(call, permissions)
     if missing:
         raise ApiError(403, f"permissions: this key does not hold {', '.join(missing)}, so it cannot grant it",
