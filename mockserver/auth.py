@@ -46,6 +46,9 @@ def check_access(contract: Contract, operation_id: str, principal: dict | None) 
     allowed = rule.get("key_types") or []
     if allowed and key_type not in allowed:
         kind = "a session" if principal.get("via") == "session" else f"a {key_type} key"
+        if principal.get("account_limits"):  # a key worth more than its account may now hold
+            kind = (f"a {principal['account_limits']} key whose account may no longer hold "
+                    f"{principal['account_limits']} keys (it acts as a {key_type} key)")
         raise ApiError(403, f"This endpoint requires a {' or '.join(allowed)} key; this request "
                             f"was made with {kind}")
     if principal.get("via") == "session":
@@ -57,4 +60,6 @@ def check_access(contract: Contract, operation_id: str, principal: dict | None) 
     needed = rule.get("permission")
     held = set(principal.get("permissions") or [])
     if needed and needed not in held and "*" not in held:
-        raise ApiError(403, f"API key lacks the permission '{needed}'")
+        why = (f" (its account may no longer hold {principal['account_limits']} keys)"
+               if principal.get("account_limits") else "")
+        raise ApiError(403, f"API key lacks the permission '{needed}'{why}")

@@ -81,6 +81,23 @@ def key_types_for(user: dict) -> list[str]:
     return kinds[: kinds.index(account_type(user)) + 1]
 
 
+def rank(kind: str) -> int:
+    """How privileged a key type is: its place in `x-key-types` (user < organizer < admin)."""
+    return list(key_types()).index(kind)
+
+
+def worth(key: dict, user: dict) -> tuple[str, list[str]]:
+    """(key type, permissions) a key acts with: "Requires organizer account", "Requires admin
+    account": a key is worth at most what its account may now hold. A key of a type the account
+    may no longer hold (demoted, `admin: 0`) acts as its account's own type, with only the
+    permissions that type may hold; promoted again, it is worth all it holds again."""
+    if key["key_type"] in key_types_for(user):
+        return key["key_type"], list(key["permissions"])
+    kind = account_type(user)
+    allowed = key_types()[kind]["permissions"]
+    return kind, [p for p in key["permissions"] if p in allowed]
+
+
 # --- authentication -------------------------------------------------------------------------
 
 def rate_key(key: dict) -> str:
@@ -104,13 +121,18 @@ def authenticate(store, scheme, credential):
                 return None
             kind = account_type(user)
             return {"sub": user["id"], "key_type": kind, "permissions": list(key_types()[kind]["permissions"]),
-                    "rate_key": f"session:{credential}", "via": "session"}
+                    "rate_key": f"session:{credential}", "via": "session", "session_id": credential}
         key = store.find("keys", _key=credential)
-        if key is None or not key_works(key) or store.get("users", key["user_id"]) is None:
+        user = store.get("users", key["user_id"]) if key is not None else None
+        if key is None or not key_works(key) or user is None:
             return None
         store.update("keys", key["id"], {"last_used_at": now_iso()})
-        return {"sub": key["user_id"], "key_type": key["key_type"], "permissions": list(key["permissions"]),
-                "rate_key": rate_key(key), "key_id": key["id"], "via": "key"}
+        kind, permissions = worth(key, user)
+        principal = {"sub": key["user_id"], "key_type": kind, "permissions": permissions,
+                     "rate_key": rate_key(key), "key_id": key["id"], "via": "key"}
+        if kind != key["key_type"]:
+            principal["account_limits"] = key["key_type"]  # the key's own type, beyond its account's
+        return principal
 
 
 # --- shared helpers -------------------------------------------------------------------------
@@ -250,6 +272,15 @@ def ensure_place(store, ticket_type: dict, ignore=None) -> None:
                             f"all {capacity} places are taken", field="ticket_type_id")
 
 
+def ensure_capacity_holds(store, ticket_type: dict) -> None:
+    """409 for a capacity below the places already held (Pending and Success tickets): lowering it
+    must not take back a place a registration holds (0 = unlimited holds them all)."""
+    capacity, taken = ticket_type["capacity"], sold(store, ticket_type["id"])
+    if capacity and capacity < taken:
+        raise ApiError(409, f"capacity: ticket type {ticket_type['id']} ({ticket_type['name']}) already has {taken} "
+                            f"places held; its capacity cannot go below {taken}", field="capacity")
+
+
 def type_of_event(store, ticket_type_id, event_id) -> dict:
     ticket_type = store.get("ticket_types", ticket_type_id)
     if ticket_type is None or ticket_type["event_id"] != event_id:
@@ -314,6 +345,15 @@ def remove_user(store, user: dict) -> None:
     store.delete("users", user["id"])
 
 
+def end_sessions(call, user_id) -> None:
+    """A new password ends the account's login sessions: whoever logged in with the old one is
+    logged out. The session that made the change (the account's own, or an admin resetting their
+    own password) stays: it has just proved the password or holds the right to set it. API keys
+    are not sessions and stay (revoked only by DELETE /keys or /admin/revoke-key)."""
+    keep = call.principal.get("session_id")
+    call.store.delete_where("sessions", lambda r: r.get("user_id") == user_id and r["id"] != keep)
+
+
 def profile(store, user: dict) -> dict:
     organizations = owned_organizations(store, user["id"])
     return {**public(user), "organization": public(organizations[0]) if organizations else None}
@@ -354,10 +394,14 @@ def logout(call):
 def getAuthMe(call):
     principal = call.principal
     key = call.store.get("keys", principal.get("key_id")) if principal.get("via") == "key" else None
-    return answer(call, {"user": public(me(call)), "auth_method": "api_key" if key else "session",
-                         "key_type": key["key_type"] if key else None,
-                         "permissions": key["permissions"] if key else None,
-                         "rate_limit": key["rate_limit"] if key else None})
+    if key is None:
+        return answer(call, {"user": public(me(call)), "auth_method": "session", "key_type": None,
+                             "permissions": None, "rate_limit": None})
+    # what the key acts with: a key worth more than its account may now hold acts as the account's type
+    kind = principal["key_type"]
+    limit = key_types()[kind]["rate_limit"] if "account_limits" in principal else key["rate_limit"]
+    return answer(call, {"user": public(me(call)), "auth_method": "api_key", "key_type": kind,
+                         "permissions": principal["permissions"], "rate_limit": limit})
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -366,8 +410,26 @@ def listEvents(call):
     return listing(call, [e for e in call.store.all("events") if e["privacy"] == "public"])
 
 
+def ensure_deadline_by_date(event: dict) -> None:
+    """400 when registration would close after the event: the deadline is the last day to register
+    for it, so it is on or before the event's date (either may be unset: nothing to compare)."""
+    date, deadline = event.get("date"), event.get("deadline")
+    if date and deadline and deadline > date:  # both YYYY-MM-DD (`format: date`): text order is date order
+        raise ApiError(400, f"deadline: {deadline} is after the event's date {date}; registration must close "
+                            f"on or before the event", field="deadline")
+
+
+def ensure_registration_open(event: dict) -> None:
+    """409 for a registration after the event's deadline (the last day it takes one)."""
+    deadline = event.get("deadline")
+    if deadline and deadline < dt.date.today().isoformat():  # YYYY-MM-DD: text order is date order
+        raise ApiError(409, f"event_id: registration for event {event['id']} ({event['name']}) closed on its "
+                            f"deadline, {deadline}", field="event_id")
+
+
 def createEvent(call):
     body = call.body
+    ensure_deadline_by_date(body)
     with call.store.lock:
         organization = lookup(call.store, "organizations", body["organization_id"], "organization_id")
         require_organization(call, organization["id"], f"Organization {organization['id']}")
@@ -389,7 +451,9 @@ def getEvent(call):
 def updateEvent(call):
     with call.store.lock:
         event = managed_event(call, path_id(call))
-        event = call.store.update("events", event["id"], declared(call.operation.body_schema(), call.body))
+        changes = declared(call.operation.body_schema(), call.body)
+        ensure_deadline_by_date({**event, **changes})
+        event = call.store.update("events", event["id"], changes)
     return answer(call, public(event))
 
 
@@ -468,6 +532,8 @@ def createTicket(call):
         ticket_type = None
         if body.get("ticket_type_id") is not None:
             ticket_type = type_of_event(store, body["ticket_type_id"], event["id"])
+        ensure_registration_open(event)
+        if ticket_type is not None:
             ensure_place(store, ticket_type)
         account = me(call)
         fields = {k: v for k, v in body.items() if k not in ("transaction_id", "custom_fields")}
@@ -542,8 +608,9 @@ def managed_ticket_type(call) -> dict:
 def updateTicketType(call):
     with call.store.lock:
         ticket_type = managed_ticket_type(call)
-        ticket_type = call.store.update("ticket_types", ticket_type["id"],
-                                        declared(call.operation.body_schema(), call.body))
+        changes = declared(call.operation.body_schema(), call.body)
+        ensure_capacity_holds(call.store, {**ticket_type, **changes})
+        ticket_type = call.store.update("ticket_types", ticket_type["id"], changes)
     return answer(call, ticket_type_view(call.store, ticket_type))
 
 
@@ -614,6 +681,8 @@ def updateMe(call):
             changes["_password"] = password
         ensure_unique(call.store, "users", call.operation.body_schema(), changes, own_id=user["id"])
         user = call.store.update("users", user["id"], changes)
+        if password is not None:
+            end_sessions(call, user["id"])
     return answer(call, public(user))
 
 
@@ -637,6 +706,49 @@ def check_permissions(key_type: str, permissions: list[str]) -> None:
         raise ApiError(403, f"permissions: a {key_type} key cannot hold {', '.join(outside)}", field="permissions")
 
 
+# A key's permissions limit what it can do with keys ("a subset of allowed permissions"): it grants
+# only what it holds, and it manages (updates, deactivates, deletes) another key of its account only
+# if it holds at least all that key holds, of a type no higher than its own. A login session is the
+# account itself, not a key: it may manage every key of its account, within what the account may
+# hold (the key types of `key_types_for`, the permissions of `x-key-types`).
+
+def by_key(call) -> bool:
+    return call.principal.get("via") == "key"
+
+
+def not_held(call, permissions) -> list[str]:
+    """Of `permissions`, those the calling key does not hold (`*` holds them all)."""
+    held = set(call.principal.get("permissions") or [])
+    return [] if "*" in held else [p for p in permissions if p not in held]
+
+
+def ensure_grantable(call, kind: str, permissions: list[str]) -> None:
+    """403 when the calling key would give a key more than it holds itself."""
+    if not by_key(call):
+        return
+    own = call.principal["key_type"]
+    if rank(kind) > rank(own):
+        raise ApiError(403, f"key_type: this {own} key cannot create or change {kind} keys: a key creates and "
+                            f"changes keys of its own type or a lesser one", field="key_type")
+    missing = not_held(call, permissions)
+    if missing:
+        raise ApiError(403, f"permissions: this key does not hold {', '.join(missing)}, so it cannot grant it",
+                       field="permissions")
+
+
+def ensure_manageable(call, key: dict) -> None:
+    """403 when the calling key holds less than another key it would update, deactivate or delete."""
+    if not by_key(call) or key["id"] == call.principal.get("key_id"):
+        return
+    own = call.principal["key_type"]
+    if rank(key["key_type"]) > rank(own):
+        raise ApiError(403, f"API key {key['id']} is a {key['key_type']} key; this {own} key cannot manage it")
+    missing = not_held(call, key["permissions"])
+    if missing:
+        raise ApiError(403, f"API key {key['id']} holds {', '.join(missing)}, which this key does not: "
+                            f"managing a key needs at least what it holds")
+
+
 def createKey(call):
     body = call.body
     with call.store.lock:
@@ -645,8 +757,13 @@ def createKey(call):
             raise ApiError(403, f"key_type: a {account_type(user)} account cannot create {kind} keys "
                                 f"(it may create {', '.join(key_types_for(user))} keys)", field="key_type")
         spec = key_types()[kind]
-        permissions = list(dict.fromkeys(body.get("permissions") or spec["permissions"]))
+        if body.get("permissions"):
+            permissions = list(dict.fromkeys(body["permissions"]))
+        else:  # left out: all the key type's permissions that the creator may give
+            permissions = [p for p in spec["permissions"] if not not_held(call, [p])]
         check_permissions(kind, permissions)
+        ensure_grantable(call, kind, permissions)
+        ensure_expiry_to_come(body.get("expires_at"))
         raw = spec["prefix"] + secrets.token_hex(16)
         key = call.store.insert("keys", {"user_id": user["id"], "name": body["name"], "key_type": kind,
                                          "permissions": permissions, "rate_limit": spec["rate_limit"],
@@ -655,10 +772,19 @@ def createKey(call):
     return answer(call, {**public(key), "key": raw})  # the raw key, this once
 
 
+def ensure_expiry_to_come(expires_at) -> None:
+    """400 for an `expires_at` already past: a key created expired could never be used (a key works
+    through its `expires_at` day, `key_works`)."""
+    if expires_at is not None and expires_at < dt.date.today().isoformat():  # YYYY-MM-DD: text order
+        raise ApiError(400, f"expires_at: {expires_at} is in the past; a key expires on today's date or a later one",
+                       field="expires_at")
+
+
 def own_key(call) -> dict:
     key = lookup(call.store, "keys", path_id(call))
     if key["user_id"] != call.principal["sub"]:
         raise ApiError(403, f"API key {key['id']} belongs to another account")
+    ensure_manageable(call, key)
     return key
 
 
@@ -669,6 +795,7 @@ def updateKey(call):
         if "permissions" in changes:
             changes["permissions"] = list(dict.fromkeys(changes["permissions"]))
             check_permissions(key["key_type"], changes["permissions"])
+            ensure_grantable(call, key["key_type"], changes["permissions"])  # its own too: never widened
         key = call.store.update("keys", key["id"], changes)
     return answer(call, public(key))
 
@@ -712,6 +839,8 @@ def adminUpdateUser(call):
         if demote:
             changes["type"] = "user"
         user = call.store.update("users", user["id"], changes)
+        if "_password" in changes:
+            end_sessions(call, user["id"])
         if promote and not owned_organizations(call.store, user["id"]):
             add_organization(call, {"name": user["username"], "user_id": user["id"]})
     return answer(call, public(user))

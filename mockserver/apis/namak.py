@@ -1,5 +1,6 @@
-"""Namak: bookings count against an event's capacity. (A new event's draft status, zero attendees and
-open capacity are the defaults its spec gives the created event.)"""
+"""Namak: bookings count against an event's capacity, and are cancelled with their event. (A new
+event's draft status, zero attendees and open capacity are the defaults its spec gives the created
+event.)"""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ COLLECTIONS = {
     "events": Record("Event", also=("CreatedEvent", "EventSummary")),
     "bookings": Record("Booking"),
 }
+
+
+CANCELLED = "cancelled"  # a Booking status (the spec's enum)
 
 
 def authenticate(store, scheme, credential):
@@ -36,3 +40,15 @@ def createBooking(call):
                                 f"event {event['id']}", field="attendees")
         store.update("events", event["id"], {"attendees": booked + wanted})
         return call.resources.create(call.operation, body, extra={"status": "confirmed"})
+
+
+def deleteEvent(call):
+    """"Cancel an event": its bookings are cancelled with it (`status: cancelled`, the Booking
+    status that says so), not left confirmed for an event that is gone; they stay listed."""
+    with call.store.lock:
+        answer = call.resources.delete(call.operation, call.params)
+        event_id = call.params["id"]
+        for booking in [b for b in call.store.all("bookings") if b.get("event_id") == event_id]:
+            if booking.get("status") != CANCELLED:
+                call.store.update("bookings", booking["id"], {"status": CANCELLED})
+    return answer

@@ -5,11 +5,12 @@ paging and filters, capacity, stats, rate limiting and concurrency."""
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as dt
 
 import httpx
 import pytest
 
-from mockserver.app import Settings
+from mockserver.app import Settings, load_fixtures
 from mockserver.contract import contract
 from mockserver.testing import running
 
@@ -209,11 +210,137 @@ def test_keys_can_be_deactivated_revoked_and_expire(client):
     assert client.delete(f"/api/admin/revoke-key/{key_id}", headers=ADMIN).status_code == 200
     error(client.get("/api/auth/me", headers=key), 401)
 
-    _, expired = new_key(expires_at="2020-01-01")
-    error(client.get("/api/auth/me", headers=expired), 401)
+    error(client.post("/api/keys", headers=USER, json={"name": "app", "key_type": "user", "expires_at": "2020-01-01"}),
+          400, "expires_at", "past")
+    _, last_day = new_key(expires_at=dt.date.today().isoformat())  # works through its expires_at day
+    assert client.get("/api/auth/me", headers=last_day).status_code == 200
 
     error(client.put("/api/keys/7100001", headers=USER, json={"name": "mine now"}), 403, "another account")
     error(client.delete("/api/keys/7100002", headers=USER), 403)
+
+
+def new_key(client, creator, **body):
+    """A key created by `creator`: (id, its Authorization header)."""
+    created = data(client.post("/api/keys", headers=creator, json={"name": "k", **body}), 201)
+    return created["id"], {"Authorization": f"Bearer {created['key']}"}
+
+
+def test_a_key_grants_and_manages_only_what_it_holds(client):
+    reader_id, reader = new_key(client, USER, key_type="user", permissions=["events:read"])
+    # it creates no key with a permission it lacks, named or left out (all the type's: only what it holds)
+    error(client.post("/api/keys", headers=reader, json={"name": "more", "key_type": "user",
+                                                         "permissions": ["events:read", "tickets:write"]}),
+          403, "permissions", "tickets:write")
+    assert data(client.post("/api/keys", headers=reader, json={"name": "same", "key_type": "user"}),
+                201)["permissions"] == ["events:read"]
+    # it does not widen itself, may narrow or rename itself
+    error(client.put(f"/api/keys/{reader_id}", headers=reader, json={"permissions": ["events:read", "users:write"]}),
+          403, "permissions", "users:write")
+    assert data(client.put(f"/api/keys/{reader_id}", headers=reader, json={"name": "mine"}))["name"] == "mine"
+    # it does not touch the account's keys that hold more (the demo key holds all five)
+    for method, body in (("PUT", {"is_active": False}), ("PUT", {"name": "x"}), ("DELETE", None)):
+        error(client.request(method, "/api/keys/7100003", headers=reader, json=body), 403, "7100003", "users:write")
+    assert client.get("/api/auth/me", headers=USER).status_code == 200
+    assert data(client.get("/api/auth/me", headers=reader))["permissions"] == ["events:read"]
+    # a key that holds at least as much manages it; a key deletes itself
+    lesser_id, _ = new_key(client, USER, key_type="user", permissions=["events:read"])
+    assert data(client.put(f"/api/keys/{lesser_id}", headers=reader, json={"is_active": False}))["is_active"] is False
+    assert client.delete(f"/api/keys/{lesser_id}", headers=reader).status_code == 200
+    assert data(client.put(f"/api/keys/{reader_id}", headers=USER, json={"permissions": ["events:read", "users:read"]}))
+    assert client.delete(f"/api/keys/{reader_id}", headers=reader).status_code == 200
+    error(client.get("/api/auth/me", headers=reader), 401)
+
+
+def test_a_key_creates_no_key_of_a_higher_type_nor_manages_one(client):
+    # a user key of an organizer account holds events:read, as organizer keys may: still no organizer key
+    user_key_id, user_key = new_key(client, ORGANIZER, key_type="user", permissions=["events:read", "tickets:read"])
+    error(client.post("/api/keys", headers=user_key, json={"name": "up", "key_type": "organizer",
+                                                           "permissions": ["events:read"]}), 403, "key_type")
+    organizer_id, _ = new_key(client, ORGANIZER, key_type="organizer", permissions=["events:read"])
+    error(client.delete(f"/api/keys/{organizer_id}", headers=user_key), 403, str(organizer_id), "organizer")
+    # the organizer key holds no users:write, so it gives none: the user key it creates lacks it
+    created = data(client.post("/api/keys", headers=ORGANIZER, json={"name": "u", "key_type": "user"}), 201)
+    assert created["permissions"] == ["events:read", "tickets:read", "tickets:write", "users:read"]
+    assert client.delete(f"/api/keys/{user_key_id}", headers=ORGANIZER).status_code == 200
+
+
+def test_a_session_manages_every_key_of_its_account(mock):
+    httpx.post(mock.root + "/__admin/reset", timeout=10).raise_for_status()
+    with httpx.Client(base_url=mock.root, timeout=10) as browser:
+        login(browser, "karim@email.com", "karim123")
+        created = data(browser.post("/api/keys", json={"name": "all", "key_type": "user"}), 201)
+        assert "users:write" in created["permissions"]
+        assert data(browser.put("/api/keys/7100003", json={"permissions": ["events:read"]}))["permissions"] == \
+            ["events:read"]
+        assert data(browser.put("/api/keys/7100003", json={"permissions": ["events:read", "users:write"]}))
+        error(browser.put("/api/keys/7100003", json={"permissions": ["events:write"]}), 403, "events:write")
+        assert browser.delete(f"/api/keys/{created['id']}").status_code == 200
+
+
+def test_demotion_reaches_the_accounts_keys(client):
+    _, organizer_key = new_key(client, ORGANIZER, key_type="organizer")
+    assert data(client.put("/api/events/10", headers=organizer_key, json={"notice": "before"}))["notice"] == "before"
+    data(client.put("/api/admin/users/7000005", headers=ADMIN, json={"demote_organizer": True}))
+    for headers in (ORGANIZER, organizer_key):
+        error(client.put("/api/events/10", headers=headers, json={"notice": "after"}), 403, "no longer")
+        error(client.get("/api/events/10/tickets", headers=headers), 403)
+        error(client.get("/api/tickets", headers=headers, params={"event_id": 10}), 403)
+        error(client.post("/api/keys", headers=headers, json={"name": "k", "key_type": "organizer"}), 403, "key_type")
+        response = client.get("/api/auth/me", headers=headers)  # still the account's key: worth a user key
+        identity = data(response)
+        assert identity["user"]["type"] == "user" and response.headers["X-RateLimit-Type"] == "user"
+        assert (identity["key_type"], identity["rate_limit"]) == ("user", 60)
+        assert identity["permissions"] == ["events:read", "tickets:read", "tickets:write", "users:read"]
+    assert data(client.get("/api/admin/users/7000005", headers=ADMIN))["api_keys"]  # kept, not revoked
+    data(client.put("/api/admin/users/7000005", headers=ADMIN, json={"promote_organizer": True}))
+    assert data(client.put("/api/events/10", headers=organizer_key, json={"notice": "again"}))["notice"] == "again"
+
+
+def test_admin_zero_takes_the_admin_keys_access(client):
+    _, second_admin = new_key(client, ADMIN, key_type="admin")
+    assert data(client.get("/api/admin/users", headers=second_admin))
+    data(client.put("/api/admin/users/7000001", headers=ADMIN, json={"admin": 0}))
+    for headers in (ADMIN, second_admin):
+        error(client.get("/api/admin/users", headers=headers), 403, "no longer")
+        error(client.get("/api/admin/stats", headers=headers), 403)
+        error(client.put("/api/admin/users/7000001", headers=headers, json={"admin": 1}), 403)
+        error(client.post("/api/organizations", headers=headers, json={"name": "x", "user_id": 7000005}), 403)
+
+
+def test_a_new_password_ends_the_accounts_other_sessions(mock):
+    httpx.post(mock.root + "/__admin/reset", timeout=10).raise_for_status()
+    clients = [httpx.Client(base_url=mock.root, timeout=10) for _ in range(4)]
+    try:
+        changer, other, admin_session, bystander = clients
+        for c in (changer, other):
+            login(c, "karim@email.com", "karim123")
+        login(bystander, "org@techsociety.com.bd", "organizer123")
+        data(changer.put("/api/users/me", json={"password": "newpass1", "current_password": "karim123"}))
+        assert data(changer.get("/api/auth/me"))["user"]["username"] == "karim"  # the one that changed it stays
+        error(other.get("/api/auth/me"), 401)
+        assert data(bystander.get("/api/auth/me"))["user"]["username"] == "techsociety"  # other accounts' stay
+        assert httpx.get(mock.root + "/api/auth/me", headers=USER, timeout=10).status_code == 200  # keys stay
+        # an admin reset ends them all, the admin's own session aside
+        login(admin_session, "admin@amarevents.zone.id", "admin123")
+        data(admin_session.put("/api/admin/users/7000006", json={"password": "reset123"}))
+        error(changer.get("/api/auth/me"), 401)
+        assert data(admin_session.get("/api/admin/stats"))
+        data(admin_session.put("/api/admin/users/7000001", json={"password": "admin456"}))  # its own: it stays
+        assert data(admin_session.get("/api/admin/stats"))
+    finally:
+        for c in clients:
+            c.close()
+
+
+def test_a_key_past_its_expiry_date_gets_401():
+    seed = load_fixtures(SLUG)
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    for key in seed["collections"]["keys"]:
+        if key["id"] == 7100003:  # the demo user key, expired yesterday
+            key["expires_at"] = yesterday
+    with running(SLUG, fixtures=seed) as expired, httpx.Client(base_url=expired.root, timeout=10) as c:
+        error(c.get("/api/auth/me", headers=USER), 401)
+        assert c.get("/api/auth/me", headers=ORGANIZER).status_code == 200
 
 
 def test_session_login_creates_keys_and_logout_destroys_it(mock):
@@ -346,6 +473,34 @@ def test_ticket_life_cycle(client):
     error(client.post("/api/tickets", headers=USER, json={"event_id": 10, "amount": -1}), 400, "amount")
 
 
+def test_registration_closes_on_the_deadline(client):
+    today, yesterday = dt.date.today(), dt.date.today() - dt.timedelta(days=1)
+    closing = data(client.post("/api/events", headers=ORGANIZER, json={
+        "name": "Closes today", "organization_id": 3, "date": (today + dt.timedelta(days=9)).isoformat(),
+        "deadline": today.isoformat(), "ticket_types": [{"name": "General", "capacity": 5}]}), 201)
+    data(client.post("/api/tickets", headers=USER, json={"event_id": closing["id"]}), 201)  # its last day
+    data(client.put(f"/api/events/{closing['id']}", headers=ORGANIZER, json={"deadline": yesterday.isoformat()}))
+    for body in ({"event_id": closing["id"]}, {"event_id": 20, "ticket_type_id": 7}, {"event_id": 11}):
+        error(client.post("/api/tickets", headers=USER, json=body), 409, "event_id", "closed", "deadline")
+    assert data(client.get("/api/events/12/stats", headers=ORGANIZER))["total"] == 1
+    data(client.post("/api/tickets", headers=USER, json={"event_id": 12}), 201)  # no deadline: open
+
+
+def test_a_deadline_after_the_event_date_is_refused(client):
+    body = {"name": "Summit", "organization_id": 3, "date": "2027-03-10"}
+    error(client.post("/api/events", headers=ORGANIZER, json={**body, "deadline": "2027-03-11"}), 400, "deadline")
+    event = data(client.post("/api/events", headers=ORGANIZER, json={**body, "deadline": "2027-03-10"}), 201)
+    path = f"/api/events/{event['id']}"
+    error(client.put(path, headers=ORGANIZER, json={"deadline": "2027-04-01"}), 400, "deadline", "2027-03-10")
+    error(client.put(path, headers=ORGANIZER, json={"date": "2027-03-01"}), 400, "deadline", "2027-03-01")
+    error(client.put(path, headers=ADMIN, json={"date": "2027-05-01", "deadline": "2027-05-02"}), 400, "deadline")
+    moved = data(client.put(path, headers=ORGANIZER, json={"date": "2027-05-01", "deadline": "2027-04-20"}))
+    assert (moved["date"], moved["deadline"]) == ("2027-05-01", "2027-04-20")
+    undated = data(client.post("/api/events", headers=ORGANIZER, json={"name": "Someday", "organization_id": 3,
+                                                                      "deadline": "2030-01-01"}), 201)
+    assert undated["deadline"] == "2030-01-01"  # no date: nothing to compare
+
+
 def test_ticket_types_capacity_availability_and_deletion(client, anon):
     ticket_type = data(client.post("/api/ticket-types", headers=ORGANIZER,
                                    json={"event_id": 10, "name": "Early bird", "capacity": 2}), 201)
@@ -360,6 +515,11 @@ def test_ticket_types_capacity_availability_and_deletion(client, anon):
     data(client.put(f"/api/tickets/{first['id']}", headers=ORGANIZER, json={"status": "Failed"}))
     data(client.post("/api/tickets", headers=USER, json=register), 201)
     error(client.put(f"/api/tickets/{first['id']}", headers=ORGANIZER, json={"status": "Pending"}), 409)
+    # its capacity goes no lower than the places held (2: Pending and Success), to 0 (unlimited) or up freely
+    error(client.put(f"/api/ticket-types/{ticket_type['id']}", headers=ORGANIZER, json={"capacity": 1}),
+          409, "capacity", "2 places held")
+    assert data(client.put(f"/api/ticket-types/{ticket_type['id']}", headers=ORGANIZER,
+                           json={"capacity": 2, "name": "Early"}))["capacity"] == 2
     unlimited = data(client.put(f"/api/ticket-types/{ticket_type['id']}", headers=ORGANIZER, json={"capacity": 0}))
     assert (unlimited["capacity"], unlimited["available"], unlimited["sold"]) == (0, None, 2)
     data(client.post("/api/tickets", headers=USER, json=register), 201)

@@ -159,3 +159,21 @@ def test_concurrent_creates_and_deletes_keep_totals(client, mock):
         assert set(pool.map(delete, ids[:16])) == {200}
     assert len(set(ids)) == 48
     assert client.get("/api/events").json()["pagination"]["total"] == 3 + 48 - 16
+
+
+def test_an_event_that_ends_before_it_starts_is_refused(client):
+    backwards = client.post("/api/events", json={**SUMMIT, "endDate": "2026-06-15T08:59:59Z"})
+    failure = error_of(backwards, 400)
+    assert failure["code"] == "INVALID_REQUEST" and "endDate" in failure["message"] and "before" in failure["message"]
+    offset = client.post("/api/events", json={**SUMMIT, "endDate": "2026-06-15T10:00:00+02:00"})  # 08:00Z
+    assert error_of(offset, 400)["code"] == "INVALID_REQUEST"
+    instant = client.post("/api/events", json={**SUMMIT, "endDate": SUMMIT["startDate"]})
+    assert instant.status_code == 201  # ends as it starts: not before
+    path = f"/api/events/{instant.json()['id']}"
+    # a PUT is judged with the stored dates: moving one of them past the other is refused, nothing changes
+    assert error_of(client.put(path, json={"startDate": "2026-06-16T00:00:00Z"}), 400)["code"] == "INVALID_REQUEST"
+    assert error_of(client.put(path, json={"endDate": "2026-06-01T00:00:00Z"}), 400)["code"] == "INVALID_REQUEST"
+    assert client.get(path).json()["startDate"] == SUMMIT["startDate"]
+    moved = client.put(path, json={"startDate": "2026-07-01T09:00:00Z", "endDate": "2026-07-02T18:00:00Z"})
+    assert moved.status_code == 200 and moved.json()["endDate"] == "2026-07-02T18:00:00Z"
+    assert error_of(client.put("/api/events/evt_000000000000", json={"name": "x"}), 404)["code"] == "NOT_FOUND"

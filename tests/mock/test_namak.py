@@ -138,6 +138,20 @@ def test_bookings_count_against_capacity(client):
     assert unknown.status_code == 404
 
 
+def test_cancelling_an_event_cancels_its_bookings(client):
+    mine = client.post("/v1/bookings", json={"event_id": "evt_123", "attendees": 3}).json()
+    other = client.post("/v1/bookings", json={"event_id": "evt_122", "attendees": 1}).json()
+    assert client.delete("/v1/events/evt_123").status_code == 204
+    left = client.get("/v1/bookings", params={"event_id": "evt_123"}).json()["data"]
+    assert {b["id"] for b in left} == {"bk_1", mine["id"]}            # still listed, as cancelled
+    assert {b["status"] for b in left} == {"cancelled"}
+    assert client.get("/v1/bookings", params={"event_id": "evt_123", "status": "confirmed"}).json()["data"] == []
+    kept = client.get("/v1/bookings", params={"event_id": "evt_122"}).json()["data"]
+    assert other["id"] in [b["id"] for b in kept] and {b["status"] for b in kept} == {"confirmed"}
+    refused = client.post("/v1/bookings", json={"event_id": "evt_123", "attendees": 1})
+    assert refused.status_code == 404 and "evt_123" in error_of(refused)["message"]
+
+
 def test_booking_needs_at_least_one_attendee(client):
     response = client.post("/v1/bookings", json={"event_id": "evt_123", "attendees": 0})
     assert response.status_code == 400 and "attendees" in error_of(response)["message"]
