@@ -186,7 +186,7 @@ PREFLIGHT = {**ORIGIN_HEADERS, "Access-Control-Request-Method": "PATCH",
                                   "/__docs/"])
 def test_preflight_on_any_path_is_a_204_echoing_what_was_asked(mocks, path):
     root = mocks["namak"].root
-    httpx.delete(root + "/__admin/requests")
+    httpx.delete(root + "/__admin/requests", headers={"Content-Type": "application/json"})
     answer = httpx.options(root + path, headers=PREFLIGHT)
     journal = httpx.get(root + "/__admin/requests").json()["requests"]
     assert answer.status_code == 204 and answer.content == b""
