@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import errno
 import gc
+import ipaddress
 import json
 import logging
 import pathlib
@@ -78,6 +79,17 @@ def _bind(slug: str, host: str, port: int) -> socket.socket:
         raise CliError(f"cannot serve {slug} on {where}: a port is a number from 0 to 65535") from None
     sock.set_inheritable(True)
     return sock
+
+
+def _beyond_loopback(host: str) -> bool:
+    """Whether `--host` reaches past this machine (a name that does not resolve is left to the bind to report)."""
+    if is_loopback(host):
+        return False
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return not all(ipaddress.ip_address(address[4][0].split("%")[0]).is_loopback for address in found)
 
 
 def _kept_state(slug: str, path: str):
@@ -221,7 +233,7 @@ def main(argv=None) -> int:
                          f"e.g. http://localhost:3000)")
     if args.admin_token is not None and not args.admin_token.strip():
         serve.error("argument --admin-token: the token is empty")
-    if not is_loopback(args.host) and not args.admin_token:
+    if _beyond_loopback(args.host) and not args.admin_token:
         serve.error(f"--host {args.host} serves beyond this machine: give --admin-token TOKEN too, so that no one "
                     f"else on the network can read or change the mocks through /__admin")
     if is_every_interface(args.host):
