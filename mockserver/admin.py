@@ -9,6 +9,10 @@
     GET|POST|DELETE /__admin/faults   latency and faults (faults.py)
     GET  /__admin/           the console page (console.py)
 
+Who may call it (Host, Origin, the admin token, JSON only) is checked first (adminguard.py); what it
+shows has its secrets redacted (redact.py); every admin call is journaled apart, marked `"admin": true`
+(`GET /__admin/requests?admin=include` lists it beside the API's requests).
+
 It also journals every request to the API and redirects a slashless path to its slashed
 form where the spec writes trailing slashes (as Django's APPEND_SLASH does).
 """
@@ -24,7 +28,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 
 from . import console, faults, journal, state
+from .adminguard import Guard
 from .fixtures import FixtureError
+from .redact import Redactor
 
 ADMIN = "/__admin"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -37,6 +43,10 @@ class ControlSurface:
         self.mock = mock
         self.fast = fast  # fastpath.FastPath, or None: Connexion serves every request
         self.journal: collections.deque = collections.deque(maxlen=mock.settings.journal_size)
+        # admin calls, apart: the console's polling never pushes an API request out of the journal
+        self.admin_journal: collections.deque = collections.deque(maxlen=mock.settings.journal_size)
+        self.guard = Guard(mock.settings.admin_token, mock.settings.allowed_hosts)
+        self.redactor = Redactor(mock.contract)
         self._slashed = [re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", op.path) + "$")
                          for op in mock.contract.operations.values() if op.path.endswith("/")]
 
@@ -55,7 +65,7 @@ class ControlSurface:
             path = _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", path)
             scope = {**scope, "path": path}
         if path == ADMIN or path.startswith(ADMIN + "/"):
-            await self._admin(scope, receive, send)
+            await self._journaled(scope, receive, send, admin=True)
             return
         if not path.endswith("/") and any(p.match(path + "/") for p in self._slashed):
             query = scope.get("query_string", b"").decode("latin-1")
@@ -64,13 +74,14 @@ class ControlSurface:
             return
         await self._journaled(scope, receive, send)
 
-    async def _journaled(self, scope, receive, send):
+    async def _journaled(self, scope, receive, send, admin=False):
         # Connexion's routing records the operation in a shallow copy of the scope; a shared
         # `extensions` dict lets the error handlers see it (operation-level x-error-body, headers)
         extensions = scope.setdefault("extensions", {})
         entry = {"time": time.time(), "method": scope["method"], "path": scope["path"],
                  "query": scope.get("query_string", b"").decode("latin-1"),
-                 "request_body": b"", "status": None, "response_body": b""}
+                 "request_body": b"", "status": None, "response_body": b"",
+                 "request_headers": scope["headers"], "response_headers": None}
         # ---- the console's fields (journal.py): operation, why, duration --------------------------
         extensions[journal.KEY] = entry
         started = time.perf_counter()
@@ -84,6 +95,7 @@ class ControlSurface:
         async def send_logged(message):
             if message["type"] == "http.response.start":
                 entry["status"] = message["status"]
+                entry["response_headers"] = message.get("headers")
             elif message["type"] == "http.response.body" and len(entry["response_body"]) < _BODY_LIMIT:
                 entry["response_body"] += message.get("body", b"")[:_BODY_LIMIT]
             await send(message)
@@ -91,8 +103,15 @@ class ControlSurface:
         def record():
             entry["operation"] = journal.operation_of(scope) or entry.get("operation")
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
-            self.journal.append(entry)
+            (self.admin_journal if admin else self.journal).append(entry)
 
+        if admin:
+            entry["admin"] = True
+            try:
+                await self._admin(scope, receive_logged, send_logged)
+            finally:
+                record()
+            return
         fast = self.fast.route(scope) if self.fast is not None else None
         # ---- latency and faults (faults.py): one cheap check when none is set --------------------------
         if self.mock.faults.rules or b"prefer" in [name for name, _ in scope["headers"]]:
@@ -114,6 +133,11 @@ class ControlSurface:
 
     async def _admin(self, scope, receive, send):
         path, method = scope["path"][len(ADMIN):].rstrip("/"), scope["method"]
+        # ---- who may call it (adminguard.py) ----------------------------------------------------------
+        refused = self.guard.refusal(scope, path, method)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
         # ---- latency and faults (faults.py) -------------------------------------------------------
         if path == "/faults":
             await (await faults.admin(self.mock.faults, scope, receive, method))(scope, receive, send)
@@ -132,7 +156,10 @@ class ControlSurface:
             self.mock.faults.clear()
             response = JSONResponse({"status": "reset", "api": self.mock.contract.slug})
         elif path == "/requests" and method == "GET":
-            response = JSONResponse({"requests": [self._readable(e) for e in self.journal]})
+            entries = list(self.journal)
+            if Request(scope).query_params.get("admin") == "include":
+                entries = sorted([*entries, *self.admin_journal], key=lambda e: e["time"])
+            response = JSONResponse({"requests": [self._readable(e) for e in entries]})
         elif path == "/requests" and method == "DELETE":
             self.journal.clear()
             response = JSONResponse({"status": "cleared"})
@@ -148,7 +175,15 @@ class ControlSurface:
         a 400 naming every problem, and nothing changes)."""
         slug = self.mock.contract.slug
         if method == "GET":
-            return JSONResponse(state.document(self.store),
+            document = state.document(self.store)
+            if Request(scope).query_params.get("secrets") == "include":
+                if not self.guard.token:
+                    return JSONResponse({"error": "?secrets=include needs an admin token: start the mock with "
+                                                  "--admin-token TOKEN (and send Authorization: Bearer TOKEN)"},
+                                        status_code=403)
+            else:
+                document = self.redactor.state(document)
+            return JSONResponse(document,
                                 headers={"Content-Disposition": f'attachment; filename="{slug}-state.json"'})
         raw = await Request(scope, receive).body()
         try:
@@ -156,7 +191,13 @@ class ControlSurface:
         except ValueError as exc:
             return JSONResponse({"error": f"PUT /__admin/state: the body is not JSON ({exc})"}, status_code=400)
         try:
-            state.load(self.mock, data, "PUT /__admin/state")
+            # a redacted download loads back: each secret the store holds now at the same place
+            collections_in = state.collections_of(slug, data)
+            if isinstance(collections_in, dict):
+                collections_in, problems = self.redactor.restore(collections_in, state.document(self.store))
+                if problems:
+                    raise FixtureError([f"PUT /__admin/state: {problem}" for problem in problems])
+            state.load(self.mock, collections_in, "PUT /__admin/state")
         except FixtureError as exc:
             return JSONResponse({"error": f"the state was not loaded: {exc.problems[0]}"
                                           + (f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""),
@@ -165,6 +206,16 @@ class ControlSurface:
         return JSONResponse({"status": "loaded", "api": slug, "collections": counts})
     def _readable(self, entry: dict) -> dict:
         out = _readable(entry)
+        # ---- secrets redacted (redact.py) ------------------------------------------------------------
+        redactor = self.redactor
+        out["query"] = redactor.query(out["query"])
+        if entry.get("admin") and entry["path"].rstrip("/").endswith("/state"):
+            # a state (with its secrets, after ?secrets=include) is no journal entry's business
+            out["request_body"] = out["response_body"] = None
+        out["request_body"] = redactor.value(out["request_body"])
+        out["response_body"] = redactor.value(out["response_body"])
+        out["request_headers"] = redactor.header_list(entry.get("request_headers"))
+        out["response_headers"] = redactor.header_list(entry.get("response_headers"))
         # ---- the console's fields (journal.py) ------------------------------------------------------
         out.setdefault("operation", None)
         out.setdefault("why", None)

@@ -65,6 +65,8 @@ class Settings:
     cors: bool = True                           # answer browsers on any origin (cors.py)
     cors_origins: tuple[str, ...] = ()          # only these origins (with cors on); empty: any
     request_log: bool = False                   # one line per request on stdout (requestlog.py)
+    admin_token: str | None = None              # every /__admin call needs it (adminguard.py)
+    allowed_hosts: tuple[str, ...] = ()         # Host names /__admin admits beside loopback ones
 
 
 @dataclasses.dataclass

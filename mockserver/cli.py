@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import errno
 import gc
+import ipaddress
 import json
 import logging
 import pathlib
@@ -26,6 +27,7 @@ import uvicorn
 from contract_tests.speclint import SLUGS
 
 from . import state
+from .adminguard import is_every_interface, is_loopback
 from .app import Settings, create_app, load_fixtures
 from .contract import contract
 from .fixtures import FixtureError
@@ -79,6 +81,17 @@ def _bind(slug: str, host: str, port: int) -> socket.socket:
     return sock
 
 
+def _beyond_loopback(host: str) -> bool:
+    """Whether `--host` reaches past this machine (a name that does not resolve is left to the bind to report)."""
+    if is_loopback(host):
+        return False
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return not all(ipaddress.ip_address(address[4][0].split("%")[0]).is_loopback for address in found)
+
+
 def _kept_state(slug: str, path: str):
     """The state kept in `path` (None if there is none yet), checked; its directory must exist, so the
     state can be written there at shutdown."""
@@ -108,7 +121,7 @@ def _credential_text(entry: dict) -> str:
     return f"{entry['role']}: {text}" if entry.get("role") else text
 
 
-def banner(slugs, host, port, fixtures, ports: dict[str, int] | None = None) -> str:
+def banner(slugs, host, port, fixtures, ports: dict[str, int] | None = None, admin_token: bool = False) -> str:
     """The table of mocks; `ports` are the ports bound (else `port`, else each API's own)."""
     rows = [("API", "base URL", "docs", "demo credentials")]
     for slug in slugs:
@@ -120,6 +133,9 @@ def banner(slugs, host, port, fixtures, ports: dict[str, int] | None = None) -> 
     lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
     lines.insert(1, "-" * max(len(line) for line in lines))
     lines.append("")
+    if admin_token:
+        lines.append("/__admin needs 'Authorization: Bearer <the --admin-token>'; the console asks for it once "
+                     "(or open /__admin/#token=TOKEN).")
     lines.append("On each: the console at /__admin/ in a browser (journal, store, reset, latency and faults); "
                  "the control surface /__admin/reset (POST), /__admin/requests, /__admin/state (GET, PUT), "
                  "/__admin/faults.")
@@ -186,6 +202,11 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                        help="allow only these origins (e.g. http://localhost:3000)")
     serve.add_argument("--state", default=None, metavar="FILE",
                        help="load the store from FILE at start if it exists, write it there at shutdown (one API only)")
+    serve.add_argument("--admin-token", default=None, metavar="TOKEN",
+                       help="every /__admin call needs 'Authorization: Bearer TOKEN' (required with a non-loopback "
+                            "--host); the console asks for it once")
+    serve.add_argument("--allowed-host", nargs="+", default=(), metavar="NAME",
+                       help="Host names /__admin admits beside 127.0.0.1, localhost and [::1] ('*': any)")
     serve.add_argument("--quiet", action="store_true", help="no line per request in the terminal")
     return parser, serve
 
@@ -210,10 +231,19 @@ def main(argv=None) -> int:
         if not origin.startswith(("http://", "https://")) or origin.rstrip("/") != origin:
             serve.error(f"argument --cors-origin: {origin!r} is not an origin (scheme://host[:port], "
                          f"e.g. http://localhost:3000)")
+    if args.admin_token is not None and not args.admin_token.strip():
+        serve.error("argument --admin-token: the token is empty")
+    if _beyond_loopback(args.host) and not args.admin_token:
+        serve.error(f"--host {args.host} serves beyond this machine: give --admin-token TOKEN too, so that no one "
+                    f"else on the network can read or change the mocks through /__admin")
+    if is_every_interface(args.host):
+        print(f"mockserver: warning: --host {args.host} serves on every network interface: anyone who can reach "
+              f"this machine can call the APIs; /__admin needs the admin token", file=sys.stderr, flush=True)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings(validate_responses=args.validate_responses, rate_limit_window=args.rate_limit_window,
                         rate_limits={"limit": args.rate_limit} if args.rate_limit else None,
-                        cors=args.cors == "on", cors_origins=tuple(args.cors_origin), request_log=not args.quiet)
+                        cors=args.cors == "on", cors_origins=tuple(args.cors_origin), request_log=not args.quiet,
+                        admin_token=args.admin_token, allowed_hosts=tuple(args.allowed_host))
     sockets: list[socket.socket] = []
     try:
         for slug in slugs:
@@ -230,7 +260,7 @@ def main(argv=None) -> int:
         # every full collection scans them all again (a create's p99 under load: 27 ms with, 5 ms without)
         gc.freeze()
         ports = {slug: sock.getsockname()[1] for slug, sock in zip(slugs, sockets, strict=True)}
-        table = banner(slugs, args.host, args.port, args.fixtures, ports)
+        table = banner(slugs, args.host, args.port, args.fixtures, ports, admin_token=bool(args.admin_token))
         served = asyncio.run(_serve_all(servers, lambda: print(table, flush=True)))
         if args.state and served:
             _keep_state(slugs[0], app.mock.store, args.state)  # one API: its app

@@ -6,7 +6,8 @@ fast path, Connexion and its error answers), with these choices:
 
     origins     any, echoed back (never `*`), with credentials allowed, so a cookie session
                 (Amar's login) works from the browser; `--cors-origin ORIGIN...` narrows it
-    preflight   any path, answered here: 204 with the requested method and headers allowed,
+    /__admin    no CORS at all: only the mock's own console calls it (adminguard.py refuses others)
+    preflight   any API path, answered here: 204 with the requested method and headers allowed,
                 before authentication and rate limits (it needs no credential, counts for nothing);
                 from an origin not allowed: 403 in the API's own error body, no CORS headers
     exposed     the headers an app reads: every response header the spec documents
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from .errors import ApiError, render
 
@@ -93,6 +94,12 @@ class Cors(CORSMiddleware):
         else:
             await self.app(scope, receive, send)  # not a CORS request: nothing to add
             return
+        path = scope["path"]
+        if path == "/__admin" or path.startswith("/__admin/"):
+            # the control surface admits only its own console: no CORS for it, and a request (or a
+            # preflight) from another origin is refused there (adminguard.py)
+            await self.app(scope, receive, send)
+            return
         headers = Headers(scope=scope)
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
             await self.preflight(headers, scope["path"])(scope, receive, send)
@@ -107,7 +114,5 @@ class Cors(CORSMiddleware):
             return Response(status_code=204, headers=headers)
         message = (f"CORS: origin {request_headers['origin']} is not allowed by this mock "
                    f"(mockserver serve --cors-origin names the allowed ones)")
-        if path == "/__admin" or path.startswith("/__admin/"):
-            return JSONResponse({"error": message}, status_code=403)
         answer = render(self.contract, ApiError(403, message))
         return Response(content=answer.body, status_code=403, media_type=answer.mimetype, headers=answer.headers)

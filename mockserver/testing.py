@@ -68,7 +68,7 @@ class ServedProcess:
     """`mockserver serve ...` run as a user runs it, in a child process (this tree's code), its output
     collected line by line. `start()` waits for the table (every mock up) and reads the roots from it."""
 
-    TABLE_END = "A 'Prefer: code=NNN'"  # the banner's last line: every mock is serving
+    TABLE_END = "A 'Prefer: "  # the last line of the table (cli.banner)
 
     def __init__(self, *args: str, env: dict | None = None, cwd=None):
         root = pathlib.Path(__file__).resolve().parent.parent

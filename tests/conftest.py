@@ -31,7 +31,7 @@ def mock(request):
 @pytest.fixture
 def client(mock, request):
     """An HTTP client on a freshly reset mock, sending the module's demo credentials."""
-    httpx.post(mock.root + "/__admin/reset", timeout=10).raise_for_status()
+    httpx.post(mock.root + "/__admin/reset", json={}, timeout=10).raise_for_status()
     headers = getattr(request.module, "HEADERS", {})
     with httpx.Client(base_url=mock.root, headers=headers, timeout=10) as http:
         yield http

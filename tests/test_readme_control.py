@@ -6,6 +6,8 @@ connection fault gives no HTTP status at all)."""
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import pathlib
 import re
 import subprocess
@@ -65,3 +67,29 @@ def test_every_command_answers_as_the_section_says(ports, heading):
             assert done.stdout.strip().endswith(str(expected)), f"{command}\n-> {done.stdout[-300:]}"
         else:
             assert f"exit {done.returncode}" == expected, f"{command}\n-> {done.returncode} {done.stderr}"
+
+
+def test_the_sharing_section_answers_as_it_says(tmp_path):
+    """"Sharing a mock": each curl line as printed, `$TOKEN` the token the mock was started with."""
+    token = "readme-token-7"
+    lines = commands("### Sharing a mock")
+    assert len(lines) == 6
+    with running("namak", settings=Settings(admin_token=token)) as server:
+        created = server.store.insert("events", {**server.store.get("events", "evt_123"), "id": "evt_mine"})
+        statuses, bodies = [], []
+        for command in lines:
+            command = re.sub(r"127\.0\.0\.1:8001", f"127.0.0.1:{server.port}", command)
+            done = subprocess.run(["bash", "-c", command.split(" #", 1)[0] + " -w '\\n%{http_code}'"], cwd=tmp_path,
+                                  capture_output=True, text=True, timeout=30, env={**os.environ, "TOKEN": token})
+            assert done.returncode == 0, done.stderr
+            body, _, status = done.stdout.rpartition("\n")
+            statuses.append(int(status))
+            bodies.append(body)
+            if len(statuses) == 2:  # neither the text/plain change nor the JSON one without the token reset it
+                assert server.store.get("events", created["id"]) is not None
+        assert server.store.get("events", created["id"]) is None  # the reset with the token did
+    assert statuses == [415, 401, 200, 200, 200, 403], list(zip(lines, statuses, strict=True))
+    journal = json.loads(bodies[3])["requests"]
+    assert [e["status"] for e in journal if e.get("admin")] == [415, 401, 200]
+    assert token not in bodies[3] and "Bearer <redacted:" in bodies[3]
+    assert "YOUR_API_KEY" in (tmp_path / "namak-state.json").read_text()  # secrets kept, with the token

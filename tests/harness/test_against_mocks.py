@@ -85,7 +85,7 @@ def test_same_seed_same_requests():
     """Same seed, same cases: two runs send the same requests (read from the mock's journal)."""
     with running("ecoevents") as server:
         def requests_sent():
-            httpx.post(server.root + "/__admin/reset").raise_for_status()
+            httpx.post(server.root + "/__admin/reset", json={}).raise_for_status()
             run = Run("ecoevents", server.base_url, demo_credentials("ecoevents"))
             execute(run, Options(max_examples=10, seed=5, phases=("fuzzing",), include=("listEvents",)))
             journal = httpx.get(server.root + "/__admin/requests").json()["requests"]

@@ -34,7 +34,7 @@ def test_a_logout_is_never_probed():
         bind(schema, run)
         operation = next(r.ok() for r in schema.get_all_operations() if r.ok() is not None)
         case = operation.Case(body=dict(run.credentials.default.body), media_type="application/json")
-        httpx.delete(server.root + "/__admin/requests").raise_for_status()
+        httpx.delete(server.root + "/__admin/requests", headers={"Content-Type": "application/json"}).raise_for_status()
         assert wrong_credential_rejected(None, Answer(), case) is True
         assert credential_bound_to_identity(None, Answer(), case) is True
         assert httpx.get(server.root + "/__admin/requests").json()["requests"] == []

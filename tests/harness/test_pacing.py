@@ -150,7 +150,7 @@ def test_amar_at_its_documented_limits_on_a_short_window_passes_paced_by_the_ser
             for _ in range(301):
                 if other.get("/auth/me").headers["X-RateLimit-Remaining"] == "0":
                     break
-        httpx.delete(server.root + "/__admin/requests", timeout=10)
+        httpx.delete(server.root + "/__admin/requests", headers={"Content-Type": "application/json"}, timeout=10)
         run = Run("amarevents", server.base_url, demo_credentials("amarevents"))
         result = execute(run, Options(max_examples=5, seed=4, phases=("examples",)))
         journal = httpx.get(server.root + "/__admin/requests", timeout=10).json()["requests"]

@@ -184,7 +184,7 @@ def test_one_log_line_per_request():
             httpx.get(root + "/v1/nowhere", timeout=TIMEOUT),
             httpx.options(root + "/v1/events", headers={"Origin": "http://localhost:3000",
                                                         "Access-Control-Request-Method": "POST"}, timeout=TIMEOUT),
-            httpx.post(root + "/__admin/reset", timeout=TIMEOUT),
+            httpx.post(root + "/__admin/reset", json={}, timeout=TIMEOUT),
         ]
         assert process.wait_for(lambda: len([x for x in process.stdout if LOG_LINE.match(x)]) >= len(sent))
         assert process.stop(signal.SIGINT) == 0  # Ctrl-C

@@ -20,7 +20,7 @@ def test_reset_restores_the_fixtures_and_clears_the_journal(client):
     assert [(e["method"], e["path"], e["status"]) for e in journal] == [
         ("POST", "/v1/events", 201), ("DELETE", "/v1/events/evt_123", 204)]
     assert journal[0]["request_body"]["title"] == "T" and journal[0]["response_body"]["id"] == created["id"]
-    assert client.post("/__admin/reset").json()["status"] == "reset"
+    assert client.post("/__admin/reset", json={}).json()["status"] == "reset"
     assert client.get("/v1/events/evt_123").status_code == 200
     assert client.get(f"/v1/events/{created['id']}").status_code == 404
     assert [e["path"] for e in client.get("/__admin/requests").json()["requests"]] == [
@@ -38,7 +38,7 @@ def test_reset_clears_rate_limit_windows():
     settings = Settings(rate_limits={"limit": 2}, rate_limit_window=300)
     with running(SLUG, settings=settings) as server, httpx.Client(base_url=server.root, headers=HEADERS) as c:
         assert [c.get("/v1/events").status_code for _ in range(3)] == [200, 200, 429]
-        c.post("/__admin/reset")
+        c.post("/__admin/reset", json={})
         assert c.get("/v1/events").status_code == 200
 
 

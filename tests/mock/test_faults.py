@@ -92,7 +92,7 @@ def test_delays_fixed_per_request_and_per_rule(client):
 ])
 def test_random_delays_are_drawn_from_their_distribution_and_repeat_with_a_seed(client, distribution, low, high):
     def delays():
-        client.delete("/__admin/requests")
+        client.delete("/__admin/requests", headers={"Content-Type": "application/json"})
         client.post("/__admin/faults", json={"operation": "listEvents", "delayDistribution": distribution, "seed": 5})
         for _ in range(12):
             assert client.get("/v1/events").status_code == 200
@@ -146,12 +146,13 @@ def test_rules_are_listed_replaced_cleared_and_reset(client):
     assert client.get("/__admin/faults").json()["faults"] == [
         {"operation": "*", "fixedDelayMilliseconds": 10},
         {"operation": "getEvent", "status": 429, "probability": 0.5, "seed": 1}]
-    assert client.delete("/__admin/faults", params={"operation": "getEvent"}).json()["cleared"] == 1
+    assert client.delete("/__admin/faults", headers={"Content-Type": "application/json"},
+                         params={"operation": "getEvent"}).json()["cleared"] == 1
     assert [r["operation"] for r in client.get("/__admin/faults").json()["faults"]] == ["*"]
     client.post("/__admin/faults", json={"operation": "getEvent", "fault": "EMPTY_RESPONSE"})
-    assert client.delete("/__admin/faults").json()["cleared"] == 2
+    assert client.delete("/__admin/faults", headers={"Content-Type": "application/json"}).json()["cleared"] == 2
     client.post("/__admin/faults", json={"fault": "EMPTY_RESPONSE"})
-    client.post("/__admin/reset")
+    client.post("/__admin/reset", json={})
     assert client.get("/__admin/faults").json()["faults"] == []
     assert client.get("/v1/events").status_code == 200
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from mockserver import cli
+from mockserver.app import Settings
 from mockserver.testing import ServedProcess, running
 
 TIMEOUT = 10
@@ -32,20 +33,61 @@ WRITES = {
 }
 
 
+TOKEN = "s3cret-admin-token"
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+
+
 @pytest.mark.parametrize("slug", sorted(WRITES))
 def test_a_downloaded_state_loads_back_as_it_was(slug):
-    with running(slug) as mock, httpx.Client(base_url=mock.root, timeout=TIMEOUT) as http:
+    """With the admin token, `?secrets=include` downloads the whole state, secrets and all: it loads back
+    after a reset, and the logins it holds work again."""
+    with (running(slug, settings=Settings(validate_responses=True, admin_token=TOKEN)) as mock,
+          httpx.Client(base_url=mock.root, headers=ADMIN, timeout=TIMEOUT) as http):
         for method, path, headers, body in WRITES[slug]:
             assert http.request(method, path, headers=headers, json=body).status_code < 300, (method, path)
-        download = http.get("/__admin/state")
+        download = http.get("/__admin/state?secrets=include")
         assert download.status_code == 200
         assert download.headers["content-disposition"] == f'attachment; filename="{slug}-state.json"'
-        assert http.post("/__admin/reset").status_code == 200
-        assert (http.get("/__admin/state").json() != download.json()) == bool(WRITES[slug])
+        assert "<redacted" not in download.text
+        assert http.post("/__admin/reset", json={}).status_code == 200
+        assert (http.get("/__admin/state?secrets=include").json() != download.json()) == bool(WRITES[slug])
         loaded = http.put("/__admin/state", content=download.content, headers={"Content-Type": "application/json"})
         assert loaded.status_code == 200, loaded.text
         assert loaded.json()["status"] == "loaded"
-        assert http.get("/__admin/state").json() == download.json()
+        assert http.get("/__admin/state?secrets=include").json() == download.json()
+
+
+def test_a_redacted_download_loads_back_while_the_mock_holds_its_secrets():
+    """The default download is redacted; PUT back, each `<redacted:...>` is the secret the store holds at
+    that place; one it no longer holds (a registration undone by a reset) is a 400 saying how to keep it."""
+    register = {"username": "john", "email": "john@email.com", "password": "secret123", "number": "01700000000"}
+    with running("amarevents") as mock, httpx.Client(base_url=mock.root, timeout=TIMEOUT) as http:
+        assert http.post("/api/auth/register", json=register).status_code == 201
+        download = http.get("/__admin/state")
+        assert "secret123" not in download.text and "karim123" not in download.text and "ae_u_demo" not in download.text
+        before = mock.store.snapshot()
+        assert http.put("/__admin/state", content=download.content,
+                        headers={"Content-Type": "application/json"}).status_code == 200
+        assert mock.store.snapshot() == before
+        login = {"email": "john@email.com", "password": "secret123"}
+        assert http.post("/api/auth/login", json=login).status_code == 200
+        assert http.get("/api/auth/me", headers={"Authorization": "Bearer ae_u_demo"}).status_code == 200
+        http.post("/__admin/reset", json={})
+        refused = http.put("/__admin/state", content=download.content, headers={"Content-Type": "application/json"})
+        assert refused.status_code == 400
+        assert "field '_password': <redacted:" in refused.json()["error"]
+        assert "?secrets=include" in refused.json()["error"]
+        # a redacted secret is only ever put back where it came from: moved to another record, it is refused
+        moved = download.json()
+        users = moved["users"]
+        users[0]["_password"] = next(u["_password"] for u in users if u["email"] == "karim@email.com")
+        assert http.put("/__admin/state", json=moved).status_code == 400
+
+
+def test_secrets_include_needs_an_admin_token():
+    with running("namak") as mock:
+        answer = httpx.get(mock.root + "/__admin/state?secrets=include", timeout=TIMEOUT)
+    assert answer.status_code == 403 and "--admin-token" in answer.json()["error"]
 
 
 def test_a_loaded_state_is_what_the_api_serves():
@@ -58,7 +100,7 @@ def test_a_loaded_state_is_what_the_api_serves():
         assert [e["title"] for e in http.get("/v1/events").json()["data"]] == ["Renamed"]
         assert http.get("/v1/events/evt_123").status_code == 404
         assert http.post("/v1/events", json=NEW_EVENT).json()["id"] == "evt_123"  # ids go on from the loaded
-        http.post("/__admin/reset")  # reset goes back to the fixtures, not to the loaded state
+        http.post("/__admin/reset", json={})  # reset goes back to the fixtures, not to the loaded state
         assert http.get("/v1/events/evt_123").json()["title"] == "Summer Conference 2024"
 
 
