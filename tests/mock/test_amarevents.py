@@ -265,7 +265,7 @@ def test_a_key_creates_no_key_of_a_higher_type_nor_manages_one(client):
 
 
 def test_a_session_manages_every_key_of_its_account(mock):
-    httpx.post(mock.root + "/__admin/reset", timeout=10).raise_for_status()
+    httpx.post(mock.root + "/__admin/reset", json={}, timeout=10).raise_for_status()
     with httpx.Client(base_url=mock.root, timeout=10) as browser:
         login(browser, "karim@email.com", "karim123")
         created = data(browser.post("/api/keys", json={"name": "all", "key_type": "user"}), 201)
@@ -308,7 +308,7 @@ def test_admin_zero_takes_the_admin_keys_access(client):
 
 
 def test_a_new_password_ends_the_accounts_other_sessions(mock):
-    httpx.post(mock.root + "/__admin/reset", timeout=10).raise_for_status()
+    httpx.post(mock.root + "/__admin/reset", json={}, timeout=10).raise_for_status()
     clients = [httpx.Client(base_url=mock.root, timeout=10) for _ in range(4)]
     try:
         changer, other, admin_session, bystander = clients
