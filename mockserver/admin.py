@@ -20,8 +20,9 @@ import json
 import re
 import time
 
+import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from . import console, faults, journal, state
 from .fixtures import FixtureError
@@ -148,8 +149,11 @@ class ControlSurface:
         a 400 naming every problem, and nothing changes)."""
         slug = self.mock.contract.slug
         if method == "GET":
-            return JSONResponse(state.document(self.store),
-                                headers={"Content-Disposition": f'attachment; filename="{slug}-state.json"'})
+            # built and encoded in a worker thread (the store's lock keeps writes out meanwhile): a large
+            # store is seconds of work, which on the event loop would hold up every other request
+            body = await anyio.to_thread.run_sync(_encoded_state, self.store)
+            return Response(body, media_type="application/json",
+                            headers={"Content-Disposition": f'attachment; filename="{slug}-state.json"'})
         raw = await Request(scope, receive).body()
         try:
             data = json.loads(raw)
@@ -171,6 +175,12 @@ class ControlSurface:
         if out["operation"] is None and entry["status"] in (404, 405):
             out["near_misses"] = journal.near_misses(self.mock.contract, entry["method"], entry["path"])
         return out
+
+
+def _encoded_state(store) -> bytes:
+    """The state document as JSONResponse encodes it."""
+    return json.dumps(state.document(store), ensure_ascii=False, allow_nan=False, indent=None,
+                      separators=(",", ":")).encode("utf-8")
 
 
 def _readable(entry: dict) -> dict:
