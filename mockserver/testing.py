@@ -15,6 +15,7 @@ import time
 
 import uvicorn
 
+from . import limits
 from .app import Settings, create_app
 
 
@@ -46,7 +47,7 @@ def running(slug: str, *, settings: Settings | None = None, fixtures=None, start
     app = create_app(slug, fixtures=fixtures, settings=settings or Settings(validate_responses=True))
     served = wrap(app) if wrap else app
     config = uvicorn.Config(served, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
-                            access_log=False)
+                            access_log=False, **limits.uvicorn_options(app))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"mock-{slug}", daemon=True)
     thread.start()
@@ -68,7 +69,7 @@ class ServedProcess:
     """`mockserver serve ...` run as a user runs it, in a child process (this tree's code), its output
     collected line by line. `start()` waits for the table (every mock up) and reads the roots from it."""
 
-    TABLE_END = "Control surface on each"
+    TABLE_END = "A 'Prefer: code=NNN'"  # the banner's last line (cli.banner)
 
     def __init__(self, *args: str, env: dict | None = None, cwd=None):
         root = pathlib.Path(__file__).resolve().parent.parent
