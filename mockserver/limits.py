@@ -206,6 +206,10 @@ class _LimitedProtocol(HttpToolsProtocol):
                 timer.cancel()
         super().connection_lost(exc)
 
+    def send_400_response(self, msg: str):
+        """A request the HTTP parser cannot read (uvicorn answers it in plain text): the API's body."""
+        self._refuse(400, "Bad Request", f"{msg.rstrip('.')}: not an HTTP/1.1 request this server can read")
+
     def _head_timed_out(self):
         self._head_timer = None
         if self._lingering or self.transport.is_closing():

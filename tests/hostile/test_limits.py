@@ -228,6 +228,18 @@ def test_http_1_1_without_host_is_400_in_the_apis_body(namak):
     assert answer.startswith(b"HTTP/1.1 200")
 
 
+@pytest.mark.parametrize("head", [
+    b"GET /v1/events HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+    b"GET /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n",
+    b"GET /v1/ev ents HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # TLS spoken to plain HTTP
+], ids=["header without colon", "bad Content-Length", "space in path", "TLS hello"])
+def test_what_the_parser_cannot_read_is_400_in_the_apis_body(namak, head):
+    status, body = status_and_body(raw(namak.port, [head]))
+    assert status == 400
+    assert_error_body("namak", 400, body, "Invalid HTTP request")
+
+
 # ---- timeouts and slow connections: 408 -----------------------------------------------------------------
 
 def test_a_slow_head_is_408_and_an_idle_connection_is_closed(namak):
