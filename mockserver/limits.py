@@ -128,7 +128,7 @@ class _LimitedProtocol(HttpToolsProtocol):
         self._own_limit = self.limit_concurrency
         self.limit_concurrency = None  # uvicorn's check answers text/plain: on_headers_complete checks it
         self._real_app = self.app
-        self._head = True
+        self._in_head = False  # from a request's first byte to the end of its headers
         self._head_bytes = 0
         self._began = False
         self._received = False
@@ -142,19 +142,19 @@ class _LimitedProtocol(HttpToolsProtocol):
         if self._lingering:
             return  # refused: what still comes is dropped until the connection closes
         self._received = True
-        head_before, self._began = self._head, False
+        was_in_head, self._began = self._in_head, False
         super().data_received(data)
         if self._lingering or self.transport.is_closing():
             return
-        if self._head:
-            if head_before and not self._began:
+        if self._in_head:  # a head still unfinished after this read
+            if was_in_head and not self._began:
                 self._head_bytes += len(data)
                 if self._head_bytes > self.settings.max_header_bytes:
                     self._refuse(431, "Request Header Fields Too Large",
                                  f"Request line and headers over the limit of {self.settings.max_header_bytes} "
                                  f"bytes")
                     return
-            if self._head_timer is None and self._began:
+            if self._head_timer is None:
                 self._head_timer = self.loop.call_later(self.settings.header_timeout, self._head_timed_out)
         elif self._body_timer is None and self.cycle is not None and self.cycle.more_body:
             self._body_moved = False
@@ -163,12 +163,12 @@ class _LimitedProtocol(HttpToolsProtocol):
     def on_message_begin(self):
         super().on_message_begin()
         self._began = True
-        self._head = True
+        self._in_head = True
         self._head_bytes = 0
         self._body_bytes = 0
 
     def on_headers_complete(self):
-        self._head = False
+        self._in_head = False
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
@@ -194,8 +194,6 @@ class _LimitedProtocol(HttpToolsProtocol):
 
     def on_message_complete(self):
         super().on_message_complete()
-        self._head = True
-        self._head_bytes = 0
         if self._body_timer is not None:
             self._body_timer.cancel()
             self._body_timer = None
