@@ -237,7 +237,8 @@ class _LimitedProtocol(HttpToolsProtocol):
             if timer is not None:
                 timer.cancel()
         self._head_timer = self._body_timer = None
-        if not (self.cycle is not None and self.cycle.response_started):
+        cycle = self.cycle  # the request being read, or (reading a new head) the one before it
+        if cycle is None or not cycle.response_started or (cycle.response_complete and not cycle.more_body):
             self.transport.write(_raw_response(status, reason, self.render(status, message)))
         if self.cycle is not None:  # the app's request ends: it reads a disconnect, its answer is dropped
             self.cycle.disconnected = True

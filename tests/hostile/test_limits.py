@@ -196,6 +196,14 @@ def test_headers_over_the_limit_are_431_in_the_apis_body(namak):
     assert_error_body("namak", 431, body, "16384")
 
 
+def test_headers_over_the_limit_after_a_kept_alive_request_are_431(namak):
+    first = b"GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer YOUR_API_KEY\r\n\r\n"
+    answer = raw(namak.port, [first, b"GET /v1/events HTTP/1.1\r\nHost: x\r\nX-Big: ", *[b"a" * 8192] * 8],
+                 pause=0.05)
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert b"HTTP/1.1 431 " in answer
+
+
 def test_a_flood_of_huge_headers_leaves_the_mock_serving(namak):
     kept = Kept(namak)
     head = b"GET /v1/events HTTP/1.1\r\nHost: x\r\nX-Big: "
