@@ -4,15 +4,18 @@ Two places hold them:
 
 - `InputGate`, a Connexion middleware after routing and before security (so the refusal is the
   operation's error body, journaled with its why): too many query parameters (400), two
-  `Authorization` headers (400), HTTP/1.1 without `Host` (400), a body over `max_body_bytes`
-  (413: a stated `Content-Length` refused before any of the body is read; a chunked body counted
-  as it streams and cut off). The fast path (fastpath.py) hands such requests to Connexion with
-  one cheap look at what it already reads (the query string's `&`s, the headers it scans).
-- `protocol(app)`, uvicorn's httptools protocol with what uvicorn does not offer for it: a cap on
-  the request line and headers (431), a deadline for them (408; an idle new connection is closed),
-  a longest wait for the next piece of a body (408), and uvicorn's own `limit_concurrency` answered
-  in the API's body (503) instead of its plain text. `uvicorn_options(app)` is what `mockserver
-  serve` and `mockserver.testing.running` give `uvicorn.Config`.
+  `Authorization` headers (400), HTTP/1.1 without `Host` (400), a stated `Content-Length` over
+  `max_body_bytes` (413, before any of the body is read). The fast path (fastpath.py) hands such
+  requests to Connexion with one cheap look at what it already reads (the query string's `&`s,
+  the headers it scans).
+- `protocol(app)`, uvicorn's httptools protocol with what uvicorn does not offer for it: a body
+  counted as it arrives and cut off past `max_body_bytes` (413: a chunked body, which Connexion
+  never reads, or the rest of one refused unread), a cap on the request line and headers (431), a
+  deadline for them (408; an idle new connection is closed), a longest pause within a body (408),
+  and uvicorn's own `limit_concurrency` answered in the API's body (503) instead of its plain
+  text. A refused connection is read and dropped for `LINGER` seconds before it closes, so the
+  client reads the answer. `uvicorn_options(app)` is what `mockserver serve`,
+  `mockserver.testing.running` and the benchmark give `uvicorn.Config`.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ class InputGate:
         if count > self.max_query:
             raise ApiError(400, f"Too many query parameters: {count} (at most {self.max_query})")
         authorizations = 0
-        host = chunked = False
+        host = False
         length = None
         for name, value in scope["headers"]:
             if name == b"authorization":
@@ -76,33 +79,14 @@ class InputGate:
                 host = True
             elif name == b"content-length":
                 length = value
-            elif name == b"transfer-encoding":
-                chunked = True
         if authorizations > 1:
             raise ApiError(400, f"Authorization header sent {authorizations} times: send one")
         if not host and scope.get("http_version") == "1.1":
             raise ApiError(400, "An HTTP/1.1 request must carry a Host header")
         if length is not None and length.isdigit() and int(length) > self.max_body:
-            # refused unread; uvicorn reads the stated rest and drops it, so the client sees the answer
+            # refused unread; the protocol drops what the client still sends, then cuts it off
             raise ApiError(413, f"Request body of {int(length)} bytes is over the limit of {self.max_body} bytes")
-        if chunked:
-            receive = self._counted(receive)
         await self.app(scope, receive, send)
-
-    def _counted(self, receive):
-        seen = 0
-        limit = self.max_body
-
-        async def counted():
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise ApiError(413, f"Request body is over the limit of {limit} bytes (cut off after {seen})",
-                               headers={"Connection": "close"})
-            return message
-
-        return counted
 
 
 # ---- the connection: request line and headers, timeouts, concurrency ----------------------------------
