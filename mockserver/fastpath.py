@@ -20,7 +20,9 @@ takes JSON), this runs the same pieces in the same order, each built once at sta
 
 Anything else (an unknown or ambiguous path, another content type, a body where the operation
 takes none, a chunked body, docs and admin paths) goes to Connexion unchanged, and
-tests/mock/test_fastpath.py holds the two paths to the same answers.
+tests/mock/test_fastpath.py holds the two paths to the same answers. So does a request that may
+be over a limit (limits.InputGate refuses it there): a body over `max_body_bytes`, as many `&`
+in the query as `max_query_params`, two `Authorization` headers, HTTP/1.1 without `Host`.
 """
 
 from __future__ import annotations
