@@ -78,7 +78,14 @@ def main() -> None:
     args = parser.parse_args()
     app = (mock_app if args.kind == "mock" else ceiling_app)(args.slug, args.records)
     gc.freeze()  # as `mockserver serve` does once its apps are built
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, lifespan="on")
+    # the mock with its limits on input, as `mockserver serve` serves it (its protocol, concurrency limit)
+    options = {}
+    if args.kind == "mock":
+        from mockserver import limits
+
+        options = limits.uvicorn_options(app)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, lifespan="on",
+                **options)
 
 
 if __name__ == "__main__":

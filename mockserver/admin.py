@@ -24,8 +24,9 @@ import json
 import re
 import time
 
+import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from . import console, faults, journal, state
 from .adminguard import Guard
@@ -175,16 +176,18 @@ class ControlSurface:
         a 400 naming every problem, and nothing changes)."""
         slug = self.mock.contract.slug
         if method == "GET":
-            document = state.document(self.store)
+            redact = self.redactor.state
             if Request(scope).query_params.get("secrets") == "include":
                 if not self.guard.token:
                     return JSONResponse({"error": "?secrets=include needs an admin token: start the mock with "
                                                   "--admin-token TOKEN (and send Authorization: Bearer TOKEN)"},
                                         status_code=403)
-            else:
-                document = self.redactor.state(document)
-            return JSONResponse(document,
-                                headers={"Content-Disposition": f'attachment; filename="{slug}-state.json"'})
+                redact = None
+            # built, redacted and encoded in a worker thread (the store's lock keeps writes out meanwhile):
+            # a large store is seconds of work, which on the event loop would hold up every other request
+            body = await anyio.to_thread.run_sync(_encoded_state, self.store, redact)
+            return Response(body, media_type="application/json",
+                            headers={"Content-Disposition": f'attachment; filename="{slug}-state.json"'})
         raw = await Request(scope, receive).body()
         try:
             data = json.loads(raw)
@@ -222,6 +225,15 @@ class ControlSurface:
         if out["operation"] is None and entry["status"] in (404, 405):
             out["near_misses"] = journal.near_misses(self.mock.contract, entry["method"], entry["path"])
         return out
+
+
+def _encoded_state(store, redact=None) -> bytes:
+    """The state document (its secrets redacted by `redact`, when given) as JSONResponse encodes it."""
+    document = state.document(store)
+    if redact is not None:
+        document = redact(document)
+    return json.dumps(document, ensure_ascii=False, allow_nan=False, indent=None,
+                      separators=(",", ":")).encode("utf-8")
 
 
 def _readable(entry: dict) -> dict:

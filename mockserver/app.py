@@ -34,6 +34,7 @@ from .encoding import JSONIFIER
 from .errors import ApiError
 from .fastpath import FastPath
 from .faults import Faults
+from .limits import InputGate
 from .prefer import NONE, Preferences, preferences
 from .prefer import answer as preferred_answer
 from .ratelimit import KeyPolicy, SlidingWindow
@@ -67,6 +68,14 @@ class Settings:
     request_log: bool = False                   # one line per request on stdout (requestlog.py)
     admin_token: str | None = None              # every /__admin call needs it (adminguard.py)
     allowed_hosts: tuple[str, ...] = ()         # Host names /__admin admits beside loopback ones
+    # ---- limits on every input (limits.py) ----------------------------------------------------------
+    max_body_bytes: int = 1 << 20               # a larger body: 413
+    max_query_params: int = 100                 # more query parameters: 400
+    max_header_bytes: int = 64 * 1024           # request line and headers; more: 431
+    header_timeout: float = 10.0                # seconds for the request line and headers; then 408
+    body_timeout: float = 30.0                  # the longest pause in a body; then 408
+    limit_concurrency: int | None = 1000        # connections and requests at once; beyond: 503
+    keep_alive_timeout: int = 5                 # an idle kept-alive connection is closed after it
 
 
 @dataclasses.dataclass
@@ -293,6 +302,8 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
     app.add_middleware(KeyPolicy, position=MiddlewarePosition.BEFORE_VALIDATION,
                        contract=spec, window=window, config=rate)
     mock.rate_window = window
+    # after routing (the operation's error body), before anything reads the credential, query or body
+    app.add_middleware(InputGate, position=MiddlewarePosition.BEFORE_SECURITY, settings=settings)
     fast = FastPath(mock, KeyPolicy(None, contract=spec, window=window, config=rate)) if settings.fast_path else None
     served = ControlSurface(app, mock, fast)
     if settings.cors:

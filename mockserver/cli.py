@@ -26,7 +26,7 @@ import uvicorn
 
 from contract_tests.speclint import SLUGS
 
-from . import state
+from . import limits, state
 from .adminguard import is_every_interface, is_loopback
 from .app import Settings, create_app, load_fixtures
 from .contract import contract
@@ -208,7 +208,42 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     serve.add_argument("--allowed-host", nargs="+", default=(), metavar="NAME",
                        help="Host names /__admin admits beside 127.0.0.1, localhost and [::1] ('*': any)")
     serve.add_argument("--quiet", action="store_true", help="no line per request in the terminal")
+    limits_group = serve.add_argument_group("limits on every input (a request over one is refused in the "
+                                            "API's own error body)")
+    defaults = Settings()
+    limits_group.add_argument("--max-body-bytes", type=_positive(int), default=defaults.max_body_bytes, metavar="N",
+                              help="largest request body (default 1 MiB; larger: 413)")
+    limits_group.add_argument("--max-query-params", type=_positive(int), default=defaults.max_query_params,
+                              metavar="N", help="most query parameters in a request (default %(default)s; more: 400)")
+    limits_group.add_argument("--max-header-bytes", type=_positive(int), default=defaults.max_header_bytes,
+                              metavar="N", help="largest request line and headers (default 64 KiB; larger: 431)")
+    limits_group.add_argument("--header-timeout", type=_positive(float), default=defaults.header_timeout,
+                              metavar="SECONDS", help="time to send the request line and headers "
+                                                      "(default %(default)g; then 408 and closed)")
+    limits_group.add_argument("--body-timeout", type=_positive(float), default=defaults.body_timeout,
+                              metavar="SECONDS", help="longest pause within a request body (default %(default)g; "
+                                                      "then 408 and closed)")
+    limits_group.add_argument("--limit-concurrency", type=_positive(int), default=defaults.limit_concurrency,
+                              metavar="N", help="connections and requests at once, per API "
+                                                "(default %(default)s; beyond: 503)")
+    limits_group.add_argument("--keep-alive-timeout", type=_positive(int), default=defaults.keep_alive_timeout,
+                              metavar="SECONDS", help="an idle kept-alive connection is closed after it "
+                                                      "(default %(default)s)")
     return parser, serve
+
+
+def _positive(kind):
+    """An argparse type: a number above zero."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text!r} is not above zero")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def _port(slugs: list[str], slug: str, port: int | None) -> int:
@@ -243,7 +278,11 @@ def main(argv=None) -> int:
     settings = Settings(validate_responses=args.validate_responses, rate_limit_window=args.rate_limit_window,
                         rate_limits={"limit": args.rate_limit} if args.rate_limit else None,
                         cors=args.cors == "on", cors_origins=tuple(args.cors_origin), request_log=not args.quiet,
-                        admin_token=args.admin_token, allowed_hosts=tuple(args.allowed_host))
+                        admin_token=args.admin_token, allowed_hosts=tuple(args.allowed_host),
+                        max_body_bytes=args.max_body_bytes, max_query_params=args.max_query_params,
+                        max_header_bytes=args.max_header_bytes, header_timeout=args.header_timeout,
+                        body_timeout=args.body_timeout, limit_concurrency=args.limit_concurrency,
+                        keep_alive_timeout=args.keep_alive_timeout)
     sockets: list[socket.socket] = []
     try:
         for slug in slugs:
@@ -254,7 +293,8 @@ def main(argv=None) -> int:
             app = create_app(slug, fixtures=args.fixtures, settings=settings)
             if kept is not None:
                 app.mock.store.load(kept)
-            config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+            config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False,
+                                    **limits.uvicorn_options(app))
             servers.append((slug, _Server(config), sock))
         # the apps, specs and fixtures live as long as the process: out of the collector's way, or
         # every full collection scans them all again (a create's p99 under load: 27 ms with, 5 ms without)

@@ -20,7 +20,9 @@ takes JSON), this runs the same pieces in the same order, each built once at sta
 
 Anything else (an unknown or ambiguous path, another content type, a body where the operation
 takes none, a chunked body, docs and admin paths) goes to Connexion unchanged, and
-tests/mock/test_fastpath.py holds the two paths to the same answers.
+tests/mock/test_fastpath.py holds the two paths to the same answers. So does a request that may
+be over a limit (limits.InputGate refuses it there): a body over `max_body_bytes`, as many `&`
+in the query as `max_query_params`, two `Authorization` headers, HTTP/1.1 without `Host`.
 """
 
 from __future__ import annotations
@@ -236,6 +238,8 @@ class FastPath:
         self.mock = mock
         self.policy = policy
         self.security_factory = SecurityHandlerFactory(security_map(mock.authenticate))
+        self.max_body = mock.settings.max_body_bytes
+        self.max_query = mock.settings.max_query_params
         spec = _Validated(_string_keys(mock.contract.raw))
         resolver = Resolver(mock.handler)
         # routes by method and number of segments: a path is matched against its peers only
@@ -266,7 +270,9 @@ class FastPath:
                 found = (route, match.groupdict())
         if found is None:
             return None
-        return found if _body_fits(scope["headers"], found[0].body is not None) else None
+        if scope.get("query_string", b"").count(b"&") >= self.max_query:
+            return None  # maybe too many parameters: Connexion's path (limits.InputGate) counts them
+        return found if _body_fits(scope, found[0].body is not None, self.max_body) else None
 
     async def serve(self, route_and_params, scope, receive, send):
         route, path_params = route_and_params
@@ -274,11 +280,13 @@ class FastPath:
         await route(scope, receive, send)
 
 
-def _body_fits(headers, takes_json: bool) -> bool:
-    """No body where the operation takes none; one JSON body of stated length where it takes JSON
-    (Connexion decides what a missing, chunked or differently typed body means)."""
+def _body_fits(scope, takes_json: bool, max_body: int) -> bool:
+    """No body where the operation takes none; one JSON body of stated length, within the limit,
+    where it takes JSON (Connexion decides what a missing, chunked, differently typed or too long
+    body means). One `Authorization` header, and `Host` on HTTP/1.1 (else limits.InputGate answers)."""
     content_type = length = None
-    for name, value in headers:
+    host = authorized = False
+    for name, value in scope["headers"]:
         name = name.lower()
         if name == b"content-type":
             if content_type is not None:
@@ -288,7 +296,15 @@ def _body_fits(headers, takes_json: bool) -> bool:
             length = value
         elif name == b"transfer-encoding":
             return False
+        elif name == b"host":
+            host = True
+        elif name == b"authorization":
+            if authorized:
+                return False
+            authorized = True
+    if not host and scope.get("http_version") == "1.1":
+        return False
     if not takes_json:
         return content_type is None and length is None
     return (content_type is not None and content_type.lower() in _JSON_TYPES
-            and length is not None and length.isdigit() and int(length) > 0)
+            and length is not None and length.isdigit() and 0 < int(length) <= max_body)

@@ -15,6 +15,7 @@ import time
 
 import uvicorn
 
+from . import limits
 from .app import Settings, create_app
 
 
@@ -46,7 +47,7 @@ def running(slug: str, *, settings: Settings | None = None, fixtures=None, start
     app = create_app(slug, fixtures=fixtures, settings=settings or Settings(validate_responses=True))
     served = wrap(app) if wrap else app
     config = uvicorn.Config(served, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
-                            access_log=False)
+                            access_log=False, **limits.uvicorn_options(app))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"mock-{slug}", daemon=True)
     thread.start()
