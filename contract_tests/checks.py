@@ -21,6 +21,7 @@ from .context import Identity, Run, run_for
 from .identity import identity_for
 from .semantics import can_check, field_value, matches, sort_key
 from .spec import Operation
+from .speclint import to_json_schema
 
 CUSTOM_CHECKS: list[str] = []
 
@@ -71,25 +72,6 @@ _validators: dict[tuple, dict] = {}
 _validators_lock = threading.Lock()
 
 
-def _jsonschema(schema):
-    """An OpenAPI 3.0 schema as JSON Schema: `nullable: true` admits null."""
-    if isinstance(schema, list):
-        return [_jsonschema(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {}
-    for key, value in schema.items():
-        if key in ("properties", "patternProperties") and isinstance(value, dict):
-            out[key] = {name: _jsonschema(sub) for name, sub in value.items()}  # names, not keywords
-        elif key in ("enum", "example", "examples", "default", "required", "x-example"):
-            out[key] = value
-        elif key != "nullable":
-            out[key] = _jsonschema(value)
-    if schema.get("nullable") is True:
-        return {"anyOf": [out, {"type": "null"}]}
-    return out
-
-
 def _validators_for(run: Run, op: Operation) -> dict:
     """Per operation, once: a validator for each path and query parameter, and for the JSON body."""
     key = (str(run.contract.path), op.operation_id)
@@ -100,7 +82,7 @@ def _validators_for(run: Run, op: Operation) -> dict:
     checker = jsonschema.Draft4Validator.FORMAT_CHECKER
 
     def validator(schema):
-        return jsonschema.Draft4Validator(_jsonschema(schema or {}), format_checker=checker)
+        return jsonschema.Draft4Validator(to_json_schema(schema or {}), format_checker=checker)
 
     params = {(p["in"], p["name"]): (p, validator(p.get("schema"))) for p in op.parameters
               if p.get("in") in ("path", "query")}
@@ -293,7 +275,7 @@ def _alternatives(schema: dict) -> list[dict]:
 def _shape_errors_by_schema(schema: dict, body) -> list[str]:
     """How `body` differs from one documented error body: invalid against its schema, or holding
     fields it does not declare (an error body is judged as strictly as a template)."""
-    validator = jsonschema.Draft4Validator(_jsonschema(schema))
+    validator = jsonschema.Draft4Validator(to_json_schema(schema))
     errors = [e.message for e in validator.iter_errors(body)]
     props = _properties(schema)
     if isinstance(body, dict) and props and schema.get("additionalProperties") in (None, False):

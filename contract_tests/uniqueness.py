@@ -25,9 +25,10 @@ import weakref
 import jsonschema
 import requests
 
-from .checks import _is_success, _jsonschema, _judged, _shown, rule
+from .checks import _is_success, _judged, _shown, rule
 from .context import Run
 from .spec import Operation
+from .speclint import to_json_schema
 
 # A rejection status a uniqueness conflict may be given in (409 is the conflict status itself).
 REJECTIONS = {400, 409, 422}
@@ -69,7 +70,7 @@ def fresh_value(schema: dict):
         if schema.get("maxLength") is not None:
             value = value[: max(int(schema["maxLength"]), 0)]
         value = value.ljust(int(schema.get("minLength") or 0), "0")
-    valid = jsonschema.Draft4Validator(_jsonschema(schema), format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+    valid = jsonschema.Draft4Validator(to_json_schema(schema), format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
     return value if valid.is_valid(value) else None
 
 

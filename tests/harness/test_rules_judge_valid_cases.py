@@ -20,6 +20,7 @@ from contract_tests.context import Run, bind, demo_credentials
 from contract_tests.hooks import accepted_statuses
 from contract_tests.runner import Options, build_schema, execute
 from contract_tests.spec import contract
+from contract_tests.speclint import to_json_schema
 from contract_tests.uniqueness import fresh_value
 from mockserver.app import Settings
 from mockserver.testing import running
@@ -233,7 +234,7 @@ def test_fresh_values_are_valid_for_their_field_and_never_repeat(schema):
     first, second = fresh_value(schema), fresh_value(schema)
     assert first is not None and first != second
     checker = jsonschema.Draft4Validator.FORMAT_CHECKER
-    jsonschema.Draft4Validator(checks._jsonschema(schema), format_checker=checker).validate(first)
+    jsonschema.Draft4Validator(to_json_schema(schema), format_checker=checker).validate(first)
 
 
 def test_no_fresh_value_where_the_schema_admits_none_it_can_make():
