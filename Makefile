@@ -31,7 +31,7 @@ chromium:
 	  || echo "chromium not installed: the browser tests will fail (apt-get install chromium chromium-driver)"
 
 lint: install
-	$(BIN)/python -m contract_tests.speclint
+	$(BIN)/python -m apispec.lint
 	$(BIN)/ruff check mockserver contract_tests tests bench
 
 # Deep runs, not part of `make test`.

@@ -28,7 +28,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from .speclint import METHODS, all_refs, resolve
+from apispec.load import METHODS
+from apispec.refs import all_refs, resolve
 
 IN, OUT = "request", "response"     # the two directions a schema is read in
 JSON_MEDIA = "application/json"

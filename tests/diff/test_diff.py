@@ -10,9 +10,9 @@ import json
 import pytest
 import yaml
 
+from apispec.load import SLUGS, spec_path
 from contract_tests.cli import main as contract_test
 from contract_tests.diff import RULES, compare, main
-from contract_tests.speclint import SLUGS, spec_path
 
 # --- spec pairs --------------------------------------------------------------------------------
 
