@@ -17,12 +17,13 @@ import sys
 
 import requests
 
+from apispec.lint import main as lint_main
+from apispec.load import SLUGS
+
 from . import identity
 from .context import Credentials, Identity, Run, demo_credentials, from_environment
 from .reports import console, html_report, junit, markdown
 from .runner import EXIT_CODES, PHASES, Options, describe_error, execute, progress_line
-from .speclint import SLUGS
-from .speclint import main as lint_main
 
 EPILOG = """credentials (defaults: the mock's demo credentials from fixtures/SLUG.yaml):
   -H/--header "Authorization: Bearer KEY"      the default identity's header

@@ -24,11 +24,13 @@ from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 
+from apispec import ext
+from apispec.model import Contract, Operation, contract
+
 from . import errors, journal
 from . import fixtures as fixtures_module
 from .admin import ControlSurface
 from .auth import security_map
-from .contract import Contract, Operation, contract
 from .cors import Cors
 from .encoding import JSONIFIER
 from .errors import ApiError
@@ -41,8 +43,6 @@ from .ratelimit import KeyPolicy, SlidingWindow
 from .requestlog import RequestLog
 from .resources import Resources
 from .store import Store
-
-FIXTURES_DIR = fixtures_module.FIXTURES_DIR
 
 # Connexion inspects the signature of the handler and of each security function on every
 # request (py-spy: ~11% of a read by id). The functions never change once the app is built.
@@ -105,7 +105,7 @@ class Mock:
         self.contract: Contract = contract(slug)
         self.settings = settings
         self.behaviour = importlib.import_module(f"mockserver.apis.{slug}")
-        self.store = Store(fixtures.get("collections", {}), id_styles=id_styles(self.contract))
+        self.store = Store(fixtures.get("collections", {}), id_styles=ext.resource.id_styles(self.contract))
         self.resources = Resources(self.store)
         self.rate_window: SlidingWindow | None = None
         self.links = ProductionLinks(self.contract, fixtures)
@@ -126,7 +126,7 @@ class Mock:
         def answer(params: dict, body, principal, request, rate_headers):
             call = Call(operation=operation, params=params, body=body, principal=principal, request=request,
                         mock=self)
-            if operation.ext("body-auth"):
+            if ext.credentials.body_auth(operation):
                 call.principal = self.behaviour.authenticate_body(self.store, call.body or {})
             prefs = preferences(request)
             reason = None
@@ -239,30 +239,6 @@ def generic(call: Call):
     raise LookupError(f"unknown x-resource action {action}")
 
 
-def id_styles(spec: Contract) -> dict[str, dict]:
-    """Each collection's id style, from the `x-id` on the id its create/read response carries."""
-    styles: dict[str, dict] = {}
-    for op in spec.operations.values():
-        if op.resource and op.resource.get("action") in ("create", "read", "list"):
-            found = _find_x_id(op.response_schema())
-            if found:
-                styles.setdefault(op.resource["name"], found)
-    return styles
-
-
-def _find_x_id(schema, depth=0):
-    if not isinstance(schema, dict) or depth > 6:
-        return None
-    props = schema.get("properties") or {}
-    if "id" in props and props["id"].get("x-id"):
-        return props["id"]["x-id"]
-    for sub in [*props.values(), schema.get("items"), *(schema.get("allOf") or [])]:
-        found = _find_x_id(sub, depth + 1)
-        if found:
-            return found
-    return None
-
-
 def load_fixtures(slug: str, path: str | pathlib.Path | None = None) -> dict:
     """The seed data in `path` (else `fixtures/<slug>.yaml`), checked against the spec: a FixtureError
     names every problem (fixtures.py)."""
@@ -290,7 +266,7 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
     )
     errors.install(app, spec)
 
-    rate = spec.ext("rate-limit")
+    rate = ext.rate_limit.of(spec)
     window = None
     if rate:
         override = settings.rate_limits or {}

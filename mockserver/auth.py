@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
 
-from .contract import Contract
+from apispec import ext
+from apispec.model import Contract
+
 from .errors import ApiError
 
 
@@ -39,7 +41,7 @@ def strip_scheme(value: str, scheme: str) -> str | None:
 def check_access(contract: Contract, operation_id: str, principal: dict | None) -> None:
     """403 unless the principal's key type and permissions admit the operation (`x-access`)."""
     operation = contract.operations.get(operation_id)
-    rule = operation.ext("access") if operation else None
+    rule = ext.access.of(operation) if operation else None
     if not rule or principal is None:
         return
     key_type = principal.get("key_type")

@@ -11,8 +11,9 @@ import time
 
 from starlette.exceptions import HTTPException
 
+from apispec.model import Contract
+
 from .auth import check_access
-from .contract import Contract
 from .errors import ApiError
 
 

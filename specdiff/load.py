@@ -7,7 +7,7 @@ import sys
 
 import yaml
 
-from contract_tests.speclint import all_refs, resolve
+from apispec.refs import all_refs, resolve
 
 
 class SpecError(Exception):

@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from contract_tests.speclint import METHODS, resolve
+from apispec.load import METHODS
+from apispec.refs import resolve
 
 from .rules import EXAMPLE_KEYS, IN, OUT, RULES_BY_SCOPE, TEXT_KEYS, Prop, Security, Slot, type_relation
 

@@ -4,6 +4,7 @@ three output formats."""
 
 from __future__ import annotations
 
+import ast
 import copy
 import io
 import json
@@ -16,8 +17,8 @@ import tomllib
 import pytest
 import yaml
 
+from apispec.load import SLUGS, spec_path
 from contract_tests.cli import main as contract_test
-from contract_tests.speclint import SLUGS, spec_path
 from specdiff.cli import main
 from specdiff.rules import RULES
 from specdiff.walk import compare
@@ -619,3 +620,15 @@ def test_json_is_a_list_of_changes(tmp_path, capsys):
         ("request-property-added-optional", f"{BODY}: y", False), ("response-property-added", f"{OK}: y", False)}
     assert main([old, old, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+# --- the package -------------------------------------------------------------------------------
+
+def test_specdiff_imports_only_the_kernel_of_the_project():
+    """specdiff reads specs through apispec and nothing else of the project: no mock, no harness."""
+    for module in sorted((ROOT / "specdiff").glob("*.py")):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0}
+        outside = {name for name in imported if name.split(".")[0] in {"mockserver", "contract_tests"}}
+        assert not outside, f"{module.name} imports {sorted(outside)}"

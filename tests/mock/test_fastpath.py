@@ -17,7 +17,8 @@ import uuid
 import httpx
 import pytest
 
-from contract_tests.spec import contract
+from apispec import ext
+from apispec.model import contract
 from mockserver import resources
 from mockserver.apis import amarevents
 from mockserver.app import Settings, create_app
@@ -120,7 +121,7 @@ def _sweep(slug: str) -> list[tuple]:
     first, last = [], []
     for op in spec.operations.values():
         path = op.path.replace("{id}", SWEEP_IDS[slug])
-        queue = last if op.ext("revokes-credential") or op.method.lower() == "delete" else first
+        queue = last if ext.credentials.revokes(op) or op.method.lower() == "delete" else first
         method = op.method.upper()
         if not op.spec.get("requestBody"):
             if method != "GET":
