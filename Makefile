@@ -31,8 +31,8 @@ chromium:
 	  || echo "chromium not installed: the browser tests will fail (apt-get install chromium chromium-driver)"
 
 lint: install
-	$(BIN)/python -m contract_tests.speclint
-	$(BIN)/ruff check mockserver contract_tests tests bench
+	$(BIN)/python -m apispec.lint
+	$(BIN)/ruff check apispec mockserver contract_tests specdiff tests bench
 
 # Deep runs, not part of `make test`.
 contract-full: install

@@ -17,11 +17,14 @@ import requests
 import schemathesis
 from schemathesis.core import NotSet
 
+from apispec import ext
+from apispec.ext.filters import can_check, field_value, matches
+from apispec.ext.sorting import sort_key
+from apispec.model import Operation
+from apispec.schema import to_json_schema
+
 from .context import Identity, Run, run_for
 from .identity import identity_for
-from .semantics import can_check, field_value, matches, sort_key
-from .spec import Operation
-from .speclint import to_json_schema
 
 CUSTOM_CHECKS: list[str] = []
 
@@ -162,7 +165,7 @@ def _inputs(case) -> dict:
 
 
 def _items(op: Operation, body):
-    paging = op.ext("pagination") or {}
+    paging = ext.paging.of(op) or {}
     where = paging.get("items", "$")
     if where == "$":
         return body if isinstance(body, list) else None
@@ -301,7 +304,7 @@ def _fail(message: str):
 def page_within_limit(ctx, response, case):
     """A page never holds more items than the page size asked for (or the default)."""
     run, op = _judged(case)
-    paging = op.ext("pagination") if op else None
+    paging = ext.paging.of(op) if op else None
     if not paging or paging.get("style", "none") == "none" or not _is_success(response):
         return True
     items = _items(op, _json(response))
@@ -318,7 +321,7 @@ def page_metadata_consistent(ctx, response, case):
     """Page metadata agrees with the data: page, size, totals, page counts, hasNext/hasPrev,
     and a `Link rel="next"` that leads to a further page."""
     run, op = _judged(case)
-    paging = op.ext("pagination") if op else None
+    paging = ext.paging.of(op) if op else None
     if not paging or paging.get("style", "none") == "none" or not _is_success(response):
         return True
     body = _json(response)
@@ -496,14 +499,14 @@ def missing_credential_rejected(ctx, response, case):
 
 
 def _needs_credentials(run: Run, op: Operation) -> bool:
-    return bool(op.spec.get("security")) or bool(op.ext("body-auth"))
+    return bool(op.spec.get("security")) or bool(ext.credentials.body_auth(op))
 
 
 @rule
 def key_permissions_enforced(ctx, response, case):
     """Every key type is held to its permissions: a key type the operation does not admit gets 403."""
     run, op = _judged(case)
-    access = op.ext("access") if op else None
+    access = ext.access.of(op) if op else None
     if not access or not _is_success(response):
         return True
     tried = False
@@ -524,7 +527,7 @@ def key_permissions_enforced(ctx, response, case):
 def rate_limit_headers(ctx, response, case):
     """Rate-limit headers are on every authenticated response and count down."""
     run, op = _operation(case)
-    config = run.contract.ext("rate-limit") if run else None
+    config = ext.rate_limit.of(run.contract) if run else None
     if not config or not op or not op.spec.get("security") or response.status_code == 401:
         return True
     names = {k: v for k, v in (config.get("headers") or {}).items() if v}
@@ -588,7 +591,7 @@ def _valid_success(case, response, op) -> bool:
 def _revoking(op: Operation) -> bool:
     """An operation that may invalidate a credential: never probed with the run's own identity or
     a name it uses, so a probe cannot log the run out (a broken server may ignore the token)."""
-    return bool(op.ext("revokes-credential"))
+    return bool(ext.credentials.revokes(op))
 
 
 def _mangled(value: str) -> str:
@@ -616,7 +619,7 @@ def _wrong_identity(run: Run) -> Identity | None:
             scheme, _, secret = value.rpartition(" ")
             headers[name] = f"{scheme} {_mangled(secret)}".strip()
     body = dict(identity.body)
-    token_field = (run.contract.ext("body-auth") or {}).get("token")
+    token_field = (ext.credentials.body_auth(run.contract) or {}).get("token")
     if token_field in body:
         body[token_field] = _mangled(str(body[token_field]))
     if headers == identity.headers and body == identity.body:
@@ -642,10 +645,9 @@ def _error_body_problems(run: Run, op: Operation, answer) -> list[str]:
         templates.append(run.contract.error_template(answer.status_code, op))
     except LookupError:
         pass
-    for source in (op.ext("error-body"), run.contract.ext("error-body")):
-        if source and "default" in source:
-            templates.append(source["default"])
-            break
+    default = ext.errors.default_template(run.contract, op)
+    if default is not None:
+        templates.append(default)
     if not templates:
         return []
     found = [_shape_errors(t, body) for t in templates]
@@ -726,9 +728,9 @@ def _read_as_admitted(run: Run, reader: Operation, path: str, writer: Operation 
     """GET `path` as the identity the write went out as (`identity_for` the writing operation: Amar's
     /users/me is a user's own record); on 403, as a role the reader admits (None: no one may)."""
     read = run.request("GET", path, identity_for(run, writer) if writer is not None else run.credentials.default)
-    if read.status_code == 403 and reader.ext("access"):
+    if read.status_code == 403 and ext.access.of(reader):
         admitted = [i for role, i in run.credentials.roles.items()
-                    if role in reader.ext("access").get("key_types", [])]
+                    if role in ext.access.of(reader).get("key_types", [])]
         read = next((r for r in (run.request("GET", path, i) for i in admitted) if r.status_code != 403), None)
     return read
 
@@ -794,7 +796,7 @@ def _query_text(value):
 
 def _size_param(op: Operation) -> tuple[str | None, int | None]:
     """The page-size parameter and the largest page it allows (else its default)."""
-    paging = op.ext("pagination") or {}
+    paging = ext.paging.of(op) or {}
     for param in op.parameters:
         if param["name"] == paging.get("size"):
             schema = param.get("schema", {})
@@ -805,7 +807,7 @@ def _size_param(op: Operation) -> tuple[str | None, int | None]:
 def _fetch_list(run: Run, op: Operation, path: str, query: dict, body: dict | None):
     """Every item of a list as the run's identity, over at most FILTER_PAGES pages of the largest
     page size: (items, complete), or (None, False) when an answer could not be read."""
-    paging = op.ext("pagination") or {}
+    paging = ext.paging.of(op) or {}
     query = {k: _query_text(v) for k, v in query.items()}
     send_body = dict(body) if body is not None else None
     size_name, size = _size_param(op)
@@ -853,7 +855,7 @@ def _unfiltered_source(run: Run, op: Operation, case, filters: list[str]):
     name = (op.resource or {}).get("name")
     for other in run.contract.operations.values():
         if (other is op or other.resource != {"name": name, "action": "list"} or "{" in other.path
-                or other.ext("body-auth") != op.ext("body-auth")):
+                or ext.credentials.body_auth(other) != ext.credentials.body_auth(op)):
             continue
         needed = _required_inputs(other) - credential_fields
         if not needed:
@@ -864,7 +866,7 @@ def _unfiltered_source(run: Run, op: Operation, case, filters: list[str]):
 @rule
 def filters_complete(ctx, response, case):
     """A filter leaves nothing out: every record of the unfiltered list that matches the filter's
-    meaning (`x-filter`, as `semantics.matches` reads it) is in the filtered answer. Judged within
+    meaning (`x-filter`, as `apispec.ext.filters.matches` reads it) is in the filtered answer. Judged within
     FILTER_PAGES pages of the largest page size; an unfiltered list longer than that is judged
     on what was fetched, and only when the filtered answer was fetched whole."""
     run, op = _operation(case)
@@ -943,7 +945,7 @@ def next_page_announced(ctx, response, case):
     paging), `hasNext`, `pages`/`totalPages` or `total` (metadata paging). Judged by fetching the
     page after a full one, until one such page has records (at most FILTER_TRIES per operation)."""
     run, op = _operation(case)
-    paging = op.ext("pagination") if op else None
+    paging = ext.paging.of(op) if op else None
     if not paging or paging.get("style", "none") == "none" or not _valid_success(case, response, op):
         return True
     items = _items(op, _json(response))
@@ -1006,7 +1008,7 @@ def _second_account(run: Run) -> Identity | None:
         return run.__dict__.get("_second_account")
     run.__dict__["_second_account"] = None
     ops = list(run.contract.operations.values())
-    login = next((o for o in ops if o.ext("issues-credential")), None)
+    login = next((o for o in ops if ext.credentials.issues(o)), None)
     if login is None:
         return None
     for register in ops:
@@ -1031,7 +1033,7 @@ def _second_account(run: Run) -> Identity | None:
         issued = _json(answer)
         if answer.status_code != 200 or not isinstance(issued, dict):
             return None
-        fields = login.ext("issues-credential")
+        fields = ext.credentials.issues(login)
         if not all(issued.get(source) for source in fields.values()):
             return None
         run.__dict__["_second_account"] = Identity("second", {}, {k: issued[s] for k, s in fields.items()})
@@ -1044,7 +1046,7 @@ def _bound_in_body(run: Run, op: Operation, case) -> bool:
     run's name, are each refused. False when there is no second account to try."""
     second = _second_account(run)
     own = run.credentials.default.body
-    fields = run.contract.ext("body-auth") or {}
+    fields = ext.credentials.body_auth(run.contract) or {}
     token, name = fields.get("token"), fields.get("username")
     if second is None or not own.get(token) or not own.get(name):
         return False
@@ -1065,13 +1067,13 @@ OWNER_TRIES = 20  # created records tried per operation: one the other keys may 
 
 
 def _admits(op: Operation, role: str) -> bool:
-    access = op.ext("access")
+    access = ext.access.of(op)
     return access is None or role in (access.get("key_types") or [role])
 
 
 def _listed_for(run: Run, lister: Operation, identity: Identity) -> set | None:
     items: list = []
-    paging = lister.ext("pagination") or {}
+    paging = ext.paging.of(lister) or {}
     size_name, size = _size_param(lister)
     for page in range(1, FILTER_PAGES + 1):
         query = {paging["page"]: page, size_name: size} if size_name and paging.get("page") and size else None
@@ -1099,7 +1101,7 @@ def _bound_by_owner(run: Run, op: Operation, case, response) -> bool:
     reader = next((o for o in ops if o.resource["action"] == "read" and o.method == "GET"), None)
     updater = next((o for o in ops if o.resource["action"] == "update"), None)
     listers = sorted((o for o in ops if o.resource["action"] == "list" and o.method == "GET" and "{" not in o.path),
-                     key=lambda o: -len((o.ext("access") or {}).get("key_types") or ["*"] * 9))
+                     key=lambda o: -len((ext.access.of(o) or {}).get("key_types") or ["*"] * 9))
     own = run.credentials.default
     judged = False
     for role, identity in run.credentials.roles.items():
@@ -1146,7 +1148,7 @@ def credential_bound_to_identity(ctx, response, case):
     run, op = _operation(case)
     if not _valid_success(case, response, op) or _revoking(op):
         return True
-    if op.ext("body-auth") and run.contract.ext("body-auth"):
+    if ext.credentials.body_auth(op) and ext.credentials.body_auth(run.contract):
         if not run.first_time("bound", op.operation_id):
             return True
         return None if _bound_in_body(run, op, case) else True

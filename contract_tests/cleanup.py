@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 
 import requests
 
+from apispec.model import Operation
+
 from .context import Identity, Run
 from .pacing import RateLimitSpent
-from .spec import Operation
 
 
 @dataclasses.dataclass

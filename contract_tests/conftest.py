@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+from apispec.load import SLUGS
+from apispec.model import contract
+
 from .context import Run, demo_credentials, from_environment
-from .spec import contract
-from .speclint import SLUGS
 
 
 def pytest_addoption(parser):

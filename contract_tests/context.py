@@ -9,16 +9,14 @@ from __future__ import annotations
 import dataclasses
 import http.cookiejar
 import os
-import pathlib
 import threading
 import weakref
 
 import requests
 import yaml
 
-from .spec import Contract, contract
-
-FIXTURES_DIR = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
+from apispec.load import FIXTURES_DIR
+from apispec.model import Contract, contract
 
 
 @dataclasses.dataclass

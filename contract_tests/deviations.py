@@ -27,7 +27,8 @@ import re
 
 import jsonschema
 
-from .speclint import FORMAT_CHECKER, to_json_schema
+from apispec import ext
+from apispec.schema import FORMAT_CHECKER, to_json_schema
 
 BOUNDS = frozenset({"maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum", "maxLength", "minLength",
                     "maxItems", "minItems", "maxProperties", "minProperties", "pattern", "format",
@@ -41,7 +42,7 @@ def classify(rule: str, failure, case, response, contract) -> str | None:
     op = _operation(case, contract)
     if op is None:
         return None
-    if op.ext("inferred") is True:
+    if ext.inferred.mark(op) is True:
         return f"{op.method} {op.path} is not in the document (the spec infers the whole operation)."
     judge = JUDGES.get(rule)
     if judge is None or response is None:
@@ -278,7 +279,7 @@ def _response_headers(op, case, response, contract) -> str | None:
 
 
 def _page_past_maximum(op, case, response, contract) -> str | None:
-    paging = op.ext("pagination") or {}
+    paging = ext.paging.of(op) or {}
     size_name = paging.get("size")
     param = next((p for p in op.parameters if p["name"] == size_name), None)
     schema = (param or {}).get("schema") or {}
@@ -340,7 +341,7 @@ def _request_fields(op, case, contract) -> set[str]:
     if body is not _NOT_GIVEN:
         walk(body)
     names |= {str(k) for k in (case.query or {})} | {str(k) for k in (case.path_parameters or {})}
-    names -= set((contract.ext("body-auth") or {}).values())
+    names -= set((ext.credentials.body_auth(contract) or {}).values())
     names -= {name for name, prop in (op.body_schema().get("properties") or {}).items() if prop.get("x-unique")}
     return names
 

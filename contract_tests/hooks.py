@@ -7,11 +7,12 @@ from __future__ import annotations
 import schemathesis
 from schemathesis.config import OperationConfig
 
+from apispec.model import Operation, contract
+
 from . import checks as _checks  # our rules, registered beside Schemathesis's own
 from . import identity as _identity  # the run's credentials: Schemathesis's auth provider for our schemas
 from . import uniqueness as _uniqueness  # unique_rejection_is_real, registered after them
 from .context import Credentials, run_for
-from .spec import Operation, contract
 
 
 def _context(case) -> tuple[Operation | None, Credentials | None]:

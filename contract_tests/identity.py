@@ -32,9 +32,11 @@ import requests
 import schemathesis
 from schemathesis.auths import RequestsAuth
 
+from apispec import ext
+from apispec.model import Operation
+
 from .context import Identity, Run, run_for
 from .pacing import RateLimitSpent, credential_key, drain, pacer_for
-from .spec import Operation
 
 
 class IdentityLost(KeyboardInterrupt):
@@ -80,9 +82,9 @@ def check_operation(run: Run, identity: Identity) -> Operation | None:
     credentials, the body-auth operation that takes nothing else (Eventify's status); for a header,
     a GET with no required parameter that every key type may call (or the role's own type)."""
     ops = list(run.contract.operations.values())
-    if identity.body and run.contract.ext("body-auth"):
+    if identity.body and ext.credentials.body_auth(run.contract):
         fields = set(identity.body)
-        candidates = [op for op in ops if op.ext("body-auth") and not op.ext("revokes-credential")
+        candidates = [op for op in ops if ext.credentials.body_auth(op) and not ext.credentials.revokes(op)
                       and set(op.body_schema().get("required") or []) <= fields]
         return min(candidates, key=lambda op: (len(op.body_schema().get("properties") or {}), bool(op.resource),
                                                op.path), default=None)
@@ -90,7 +92,7 @@ def check_operation(run: Run, identity: Identity) -> Operation | None:
         return None
 
     def rank(op: Operation):
-        access = op.ext("access") or {}
+        access = ext.access.of(op) or {}
         types = access.get("key_types")
         admits = not types or identity.role in types or set(types) >= set(_key_types(run))
         return (not admits, bool(access.get("permission")), bool(op.resource), len(op.path), op.path)
@@ -123,7 +125,7 @@ def _hint(identity: Identity) -> str:
 
 
 def _try(run: Run, identity: Identity, op: Operation):
-    body = dict(identity.body) if op.ext("body-auth") else None
+    body = dict(identity.body) if ext.credentials.body_auth(op) else None
     return run.request(op.method, op.path, identity, json=body if body is not None else None)
 
 
@@ -191,7 +193,7 @@ def identity_for(run: Run, op: Operation | None) -> Identity:
     and organizers, and the demo default is the admin key): then the first such role, so the
     operation is tested at all. A default given with -H (role "default") is always used as given."""
     default = run.credentials.default
-    admits = ((op.ext("access") if op is not None else None) or {}).get("key_types") or ()
+    admits = ((ext.access.of(op) if op is not None else None) or {}).get("key_types") or ()
     if not admits or default.role in admits or default.role not in _key_types(run):
         return default
     return next((i for role, i in run.credentials.roles.items() if role in admits), default)
@@ -214,7 +216,7 @@ def apply_body(case) -> None:
         return
     op = run.contract.operations.get(case.operation.definition.raw.get("operationId"))
     identity = run.credentials.default
-    if op is None or not op.ext("body-auth") or not isinstance(case.body, dict) or not identity.body:
+    if op is None or not ext.credentials.body_auth(op) or not isinstance(case.body, dict) or not identity.body:
         return
     case.body.update(identity.body)
 
@@ -308,7 +310,7 @@ class CredentialAuth(requests.auth.AuthBase):
                 drain(response)
                 response = pacer.send(credential_key(self.run, retry), again(retry))
         if op is not None and self.carries_current(response.request):
-            if 200 <= response.status_code < 300 and revokes(op.ext("revokes-credential"), self.identity):
+            if 200 <= response.status_code < 300 and revokes(ext.credentials.revokes(op), self.identity):
                 self._keep(op, "revoked")
             elif (response.status_code == 401 and op.response(401) is not None and _needs_credentials(op)
                   and self._keep(op, "refused")):
@@ -353,12 +355,12 @@ class CredentialAuth(requests.auth.AuthBase):
     def _log_in_again(self) -> bool:
         """A new credential from the spec's login operation (`x-issues-credential`), with the
         identity's login details; only for the same account (the answer names it)."""
-        login = next((o for o in self.run.contract.operations.values() if o.ext("issues-credential")), None)
+        login = next((o for o in self.run.contract.operations.values() if ext.credentials.issues(o)), None)
         if login is None or not self.identity.login:
             return False
         answer = self.run.request(login.method, login.path, json=dict(self.identity.login))
         body = _json(answer.content) if 200 <= answer.status_code < 300 else None
-        fields = login.ext("issues-credential") or {}
+        fields = ext.credentials.issues(login) or {}
         if not isinstance(body, dict) or not all(source in body for source in fields.values()):
             return False
         new = {key: body[source] for key, source in fields.items()}
@@ -376,7 +378,7 @@ def _describe_current(identity: Identity) -> str:
 
 
 def _needs_credentials(op: Operation) -> bool:
-    return bool(op.spec.get("security")) or bool(op.ext("body-auth"))
+    return bool(op.spec.get("security")) or bool(ext.credentials.body_auth(op))
 
 
 def revokes(rule, identity: Identity) -> bool:

@@ -23,6 +23,8 @@ import time
 import requests
 from requests.adapters import HTTPAdapter
 
+from apispec import ext
+
 MAX_WAIT = 65.0         # seconds: a pause or Retry-After longer than this stops the run (RateLimitSpent)
 MAX_RETRIES = 5         # 429s re-sent per request before the answer is given up on
 
@@ -51,7 +53,7 @@ class Pacer:
 
     def __init__(self, contract, clock=time.monotonic, wallclock=time.time, sleep=time.sleep):
         self.contract = contract
-        self.config = contract.ext("rate-limit") or {}
+        self.config = ext.rate_limit.of(contract) or {}
         self.headers = {k: v for k, v in (self.config.get("headers") or {}).items() if v}
         self.window = float(self.config.get("window_seconds") or 0) or None
         self.clock, self.wallclock, self.sleep = clock, wallclock, sleep
@@ -259,7 +261,7 @@ def credential_key(run, request) -> str | None:
     for name in ("Authorization", "Cookie"):
         if headers.get(name):
             return f"{name}: {headers[name]}"
-    fields = run.contract.ext("body-auth") or {}
+    fields = ext.credentials.body_auth(run.contract) or {}
     if fields.get("token") and request.body:
         try:
             body = json.loads(request.body)

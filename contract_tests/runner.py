@@ -23,13 +23,15 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.engine import Status, events
 from schemathesis.engine import from_schema as engine_for
 
+from apispec import ext
+from apispec.load import spec_path
+
 from . import checks as _checks  # noqa: F401  (registers our checks)
 from . import cleanup, deviations, identity, pacing
 from . import hooks as _hooks  # noqa: F401  (registers our hooks)
 from .checks import CUSTOM_CHECKS
 from .context import Run, bind
 from .coverage import Coverage, documented_statuses
-from .speclint import spec_path
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
@@ -235,9 +237,9 @@ def unrecoverable(run: Run) -> list[str]:
     """Operations that may revoke the run's own credentials, where it could not get new ones
     (no login operation and login details): left out unless the run is told `destructive`."""
     can_log_in = bool(run.credentials.default.login) and any(
-        op.ext("issues-credential") for op in run.contract.operations.values())
+        ext.credentials.issues(op) for op in run.contract.operations.values())
     return [] if can_log_in else [op_id for op_id, op in run.contract.operations.items()
-                                  if identity.revokes(op.ext("revokes-credential"), run.credentials.default)]
+                                  if identity.revokes(ext.credentials.revokes(op), run.credentials.default)]
 
 
 def execute(run: Run, options: Options, progress=None) -> Result:
@@ -258,7 +260,7 @@ def execute(run: Run, options: Options, progress=None) -> Result:
         labels[operation.label] = op_id
         spec_op = run.contract.operations.get(op_id)
         documented[operation.label] = documented_statuses(spec_op.spec if spec_op else operation.definition.raw)
-        admits[operation.label] = tuple(((spec_op.ext("access") if spec_op else None) or {}).get("key_types") or ())
+        admits[operation.label] = tuple(((ext.access.of(spec_op) if spec_op else None) or {}).get("key_types") or ())
     skipped = [] if options.destructive else [op for op in unrecoverable(run) if op not in options.exclude]
     collector = _Collector(run, Coverage(labels, documented, admits))
     for event in engine_for(schema).execute():

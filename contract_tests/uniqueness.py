@@ -25,10 +25,11 @@ import weakref
 import jsonschema
 import requests
 
+from apispec.model import Operation
+from apispec.schema import to_json_schema
+
 from .checks import _is_success, _judged, _shown, rule
 from .context import Run
-from .spec import Operation
-from .speclint import to_json_schema
 
 # A rejection status a uniqueness conflict may be given in (409 is the conflict status itself).
 REJECTIONS = {400, 409, 422}

@@ -15,10 +15,12 @@ import importlib
 import json
 import pathlib
 
+from apispec import ext
+from apispec.model import Contract, Operation, contract
+
 from . import fixtures as fixtures_module
 from . import journal
 from .admin import ControlSurface
-from .contract import Contract, Operation, contract
 from .cors import Cors
 from .docs import docs_app
 from .errors import ApiError
@@ -32,7 +34,6 @@ from .requestlog import RequestLog
 from .resources import Resources
 from .store import Store
 
-FIXTURES_DIR = fixtures_module.FIXTURES_DIR
 
 @dataclasses.dataclass
 class Settings:
@@ -82,7 +83,7 @@ class Mock:
         self.contract: Contract = contract(slug)
         self.settings = settings
         self.behaviour = importlib.import_module(f"mockserver.apis.{slug}")
-        self.store = Store(fixtures.get("collections", {}), id_styles=id_styles(self.contract))
+        self.store = Store(fixtures.get("collections", {}), id_styles=ext.resource.id_styles(self.contract))
         self.resources = Resources(self.store)
         self.rate_window: SlidingWindow | None = None
         self.links = ProductionLinks(self.contract, fixtures)
@@ -103,7 +104,7 @@ class Mock:
         def answer(params: dict, body, principal, request, rate_headers):
             call = Call(operation=operation, params=params, body=body, principal=principal, request=request,
                         mock=self)
-            if operation.ext("body-auth"):
+            if ext.credentials.body_auth(operation):
                 call.principal = self.behaviour.authenticate_body(self.store, call.body or {})
             prefs = preferences(request)
             reason = None
@@ -191,30 +192,6 @@ def generic(call: Call):
     raise LookupError(f"unknown x-resource action {action}")
 
 
-def id_styles(spec: Contract) -> dict[str, dict]:
-    """Each collection's id style, from the `x-id` on the id its create/read response carries."""
-    styles: dict[str, dict] = {}
-    for op in spec.operations.values():
-        if op.resource and op.resource.get("action") in ("create", "read", "list"):
-            found = _find_x_id(op.response_schema())
-            if found:
-                styles.setdefault(op.resource["name"], found)
-    return styles
-
-
-def _find_x_id(schema, depth=0):
-    if not isinstance(schema, dict) or depth > 6:
-        return None
-    props = schema.get("properties") or {}
-    if "id" in props and props["id"].get("x-id"):
-        return props["id"]["x-id"]
-    for sub in [*props.values(), schema.get("items"), *(schema.get("allOf") or [])]:
-        found = _find_x_id(sub, depth + 1)
-        if found:
-            return found
-    return None
-
-
 def load_fixtures(slug: str, path: str | pathlib.Path | None = None) -> dict:
     """The seed data in `path` (else `fixtures/<slug>.yaml`), checked against the spec: a FixtureError
     names every problem (fixtures.py)."""
@@ -229,7 +206,7 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
         fixtures = load_fixtures(slug, fixtures)
     mock = Mock(slug, fixtures, settings)
     spec = mock.contract
-    rate = spec.ext("rate-limit")
+    rate = ext.rate_limit.of(spec)
     window = None
     if rate:
         override = settings.rate_limits or {}

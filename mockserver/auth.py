@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import http.cookies
 
-from .contract import Contract
+from apispec import ext
+from apispec.model import Contract
+
 from .errors import ApiError
 
 NO_VALUE = object()  # no credential of this scheme in the request
@@ -77,8 +79,7 @@ def _all(checks, request):
 def _check(scheme: dict, authenticate):
     """The check of one scheme: request -> principal, NO_VALUE, or an ApiError (401)."""
     kind = scheme.get("type")
-    if (kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer") or (
-            kind == "apiKey" and str(scheme.get("x-authentication-scheme", "")).lower() == "bearer"):
+    if kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
         def bearer(request):
             token = _authorization(request, "bearer")
             return NO_VALUE if token is NO_VALUE else _known(authenticate(scheme, token))
@@ -137,7 +138,7 @@ def strip_scheme(value: str, scheme: str) -> str | None:
 def check_access(contract: Contract, operation_id: str, principal: dict | None) -> None:
     """403 unless the principal's key type and permissions admit the operation (`x-access`)."""
     operation = contract.operations.get(operation_id)
-    rule = operation.ext("access") if operation else None
+    rule = ext.access.of(operation) if operation else None
     if not rule or principal is None:
         return
     key_type = principal.get("key_type")

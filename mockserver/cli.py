@@ -24,12 +24,12 @@ import sys
 
 import uvicorn
 
-from contract_tests.speclint import SLUGS
+from apispec.load import SLUGS
+from apispec.model import contract
 
 from . import limits, state
 from .adminguard import is_every_interface, is_loopback
 from .app import Settings, create_app, load_fixtures
-from .contract import contract
 from .fixtures import FixtureError
 
 START_TIMEOUT = 60  # seconds for every server to be up once its socket is bound

@@ -9,8 +9,10 @@ from connexion.lifecycle import ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from apispec import ext
+from apispec.model import Contract
+
 from . import journal
-from .contract import Contract
 
 log = logging.getLogger("mockserver")
 
@@ -55,7 +57,7 @@ def fill(template, values: dict):
 def render(contract: Contract, error: ApiError, operation_id: str | None = None) -> Response:
     operation = contract.operations.get(operation_id) if operation_id else None
     template = contract.error_template(error.template or error.status, operation)
-    codes = contract.ext("error-codes", {})
+    codes = ext.errors.codes(contract)
     code = codes.get(error.status, codes.get(str(error.status), f"HTTP_{error.status}"))
     body = fill(template, {"message": error.message, "code": code,
                            "field": error.field or "non_field_errors", "fields": error.fields})

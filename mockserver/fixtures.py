@@ -28,12 +28,13 @@ import re
 import jsonschema
 import yaml
 
-from contract_tests.speclint import deref, to_json_schema
+from apispec.load import FIXTURES_DIR
+from apispec.model import contract
+from apispec.refs import deref
+from apispec.schema import to_json_schema
 
-from .contract import contract
 from .validation import FORMAT_CHECKER
 
-FIXTURES_DIR = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
 LAYOUT_KEYS = ("credentials", "collections")
 MAX_PROBLEMS = 20
 

@@ -9,8 +9,9 @@ import math
 import threading
 import time
 
+from apispec.model import Contract
+
 from .auth import check_access
-from .contract import Contract
 from .errors import ApiError
 
 

@@ -10,9 +10,12 @@ import datetime as dt
 import itertools
 import math
 
-from contract_tests.semantics import matcher, sort_key
+from apispec import ext
+from apispec.ext.filters import matcher
+from apispec.ext.sorting import sort_key
+from apispec.model import Operation
+from apispec.schema import object_parts
 
-from .contract import Operation
 from .errors import ApiError
 from .store import Store
 
@@ -33,16 +36,6 @@ def not_found(collection: str, key) -> ApiError:
 
 
 # --- shaping ------------------------------------------------------------------------------
-
-def object_parts(schema: dict) -> tuple[dict, list]:
-    """(properties, required) of an object schema, with its `allOf` parts merged in."""
-    props, required = dict(schema.get("properties") or {}), list(schema.get("required") or [])
-    for part in schema.get("allOf") or []:
-        more_props, more_required = object_parts(part)
-        props.update(more_props)
-        required += more_required
-    return props, required
-
 
 def project(schema: dict, record: dict) -> dict:
     """Only the fields `schema` declares: a record shown the way one response shows it."""
@@ -100,7 +93,7 @@ def unique_conflicts(store: Store, name: str, schema: dict, record: dict) -> dic
     return taken
 
 
-# --- filters and sorting (what x-filter and x-sort mean is in contract_tests.semantics) -------------
+# --- filters and sorting (what x-filter and x-sort mean is in apispec.ext.filters) -------------
 
 def resolver(store: Store):
     """Follows a resource URL to the record it names (Tickets API relations are URLs)."""
@@ -159,7 +152,7 @@ def apply_sort(operation: Operation, records: list[dict], params: dict) -> list[
 
 def page_of(operation: Operation, records: list[dict], params: dict, request_url=None):
     """(body, headers) of one page of `records`, in the operation's pagination style."""
-    paging = operation.ext("pagination") or {"style": "none", "items": "$"}
+    paging = ext.paging.of(operation) or {"style": "none", "items": "$"}
     style = paging.get("style", "none")
     schema = operation.response_schema()
     items_at = paging.get("items", "$")

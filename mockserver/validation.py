@@ -20,6 +20,8 @@ from jsonschema import Draft4Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.validators import extend
 
+from apispec import ext
+
 from .errors import ApiError
 
 JSON = "application/json"
@@ -33,7 +35,7 @@ def _nullable(check):
     """A Draft 4 check that lets a null through where the schema is `nullable` (OpenAPI 3.0)."""
 
     def nullable_check(validator, value, instance, schema):
-        if instance is None and (schema.get("nullable") or schema.get("x-nullable") is True):
+        if instance is None and schema.get("nullable"):
             return
         yield from check(validator, value, instance, schema)
 
@@ -47,7 +49,7 @@ def _write_only(validator, value, instance, schema):
 _NULLABLE = {"type": _nullable(Draft4Validator.VALIDATORS["type"]),
              "enum": _nullable(Draft4Validator.VALIDATORS["enum"])}
 RequestValidator = extend(Draft4Validator, _NULLABLE)
-ResponseValidator = extend(Draft4Validator, {**_NULLABLE, "writeOnly": _write_only, "x-writeOnly": _write_only})
+ResponseValidator = extend(Draft4Validator, {**_NULLABLE, "writeOnly": _write_only})
 
 _COMPILED: dict[tuple[int, type], tuple[dict, Draft4Validator]] = {}
 
@@ -65,7 +67,7 @@ def compiled(schema: dict, kind=RequestValidator, format_checker=FORMAT_CHECKER)
 
 def is_nullable(definition: dict) -> bool:
     """A parameter or media type whose schema allows null."""
-    return bool(definition.get("schema", definition).get("nullable", False) or definition.get("x-nullable", False))
+    return bool(definition.get("schema", definition).get("nullable", False))
 
 
 def is_null(value) -> bool:
@@ -110,9 +112,9 @@ def _field_of(error: ValidationError) -> tuple[str | None, dict]:
 
 def explain(error: ValidationError, field: str | None, schema: dict, where: str = "") -> str:
     """A message naming the field: the document's own words when the spec has them."""
-    own = (schema.get("x-messages") or {}).get(error.validator)
+    own = ext.errors.message(schema, error.validator)
     if own is None and error.validator in ("format", "pattern"):
-        own = (schema.get("x-messages") or {}).get("pattern" if error.validator == "format" else "format")
+        own = ext.errors.message(schema, "pattern" if error.validator == "format" else "format")
     if own:
         return own.replace("{value}", str(error.instance))
     if error.validator == "required":
@@ -243,7 +245,7 @@ class ParamsValidator:
         schema = param.get("schema", {})
         if value is None:
             if param.get("required"):
-                message = (schema.get("x-messages") or {}).get("required") or f"{name} is required"
+                message = ext.errors.message(schema, "required") or f"{name} is required"
                 raise ApiError(400, message, field=name)
             return
         # a parameter's verdict depends on its definition and value alone: a value seen before
@@ -276,7 +278,7 @@ class ParamsValidator:
         errors = list(compiled(schema).iter_errors(value))
         if errors:
             error = best_match(errors)
-            own = (schema.get("x-messages") or {}).get(error.validator)
+            own = ext.errors.message(schema, error.validator)
             message = own.replace("{value}", str(value)) if own else \
                 f"{location} parameter {name}: {error.message}"
             raise ApiError(400, message, field=name)
@@ -323,7 +325,8 @@ class ResponseCheck:
         if mime is None:
             mime = self.produces[0] if self.produces else "application/octet-stream"
         encoding = encoding or "utf-8"
-        if status < 400 and self.produces and media_type_matches(mime.lower(), [p.lower() for p in self.produces]) is None:
+        produced = [p.lower() for p in self.produces]
+        if status < 400 and produced and media_type_matches(mime.lower(), produced) is None:
             raise ApiError(500, f"Invalid Response Content-type ({mime}), expected {self.produces}")
         definition = self.responses.get(str(status), self.responses.get("default", {}))
         required = {name.lower() for name, header in (definition.get("headers") or {}).items()

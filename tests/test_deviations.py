@@ -10,10 +10,11 @@ from types import SimpleNamespace
 import pytest
 from schemathesis.core import NOT_SET
 
+from apispec.lint import _inferred_marks
+from apispec.model import contract
+from apispec.schema import schema_errors
 from contract_tests.checks import _shape_errors
 from contract_tests.deviations import classify
-from contract_tests.spec import contract
-from contract_tests.speclint import _inferred_marks, schema_errors
 
 
 def case(slug, op_id, *, query=None, path=None, body=NOT_SET, headers=None):

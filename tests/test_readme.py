@@ -9,8 +9,8 @@ import pathlib
 import re
 import subprocess
 
-from contract_tests.spec import contract
-from contract_tests.speclint import SLUGS
+from apispec.load import SLUGS
+from apispec.model import contract
 from mockserver.app import Settings
 from mockserver.testing import running
 

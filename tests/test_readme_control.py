@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from contract_tests.spec import contract
-from contract_tests.speclint import SLUGS
+from apispec.load import SLUGS
+from apispec.model import contract
 from mockserver.app import Settings
 from mockserver.testing import running
 

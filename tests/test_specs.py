@@ -8,7 +8,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from contract_tests.speclint import SLUGS, SPEC_DIR, lint, load_spec, operations, resolve
+from apispec.lint import lint
+from apispec.load import SLUGS, SPEC_DIR, load_spec, operations
+from apispec.refs import resolve
 
 SOURCES = SPEC_DIR / "sources"
 

@@ -13,7 +13,8 @@ import functools
 import secrets
 import sys
 
-from ..contract import contract
+from apispec.model import contract
+
 from ..errors import ApiError
 from ..fixtures import Record
 from ..resources import apply_filters, deleted, now_iso, page_of, public, shape, singular

@@ -10,7 +10,9 @@ import datetime as dt
 import functools
 import secrets
 
-from ..contract import contract
+from apispec import ext
+from apispec.model import contract
+
 from ..errors import ApiError
 from ..fixtures import Record
 from ..resources import project, shape, unique_conflicts
@@ -36,7 +38,7 @@ NEW_USER_PROFILE = {"first_name": "", "last_name": "", "role": "", "pincode": ""
 @functools.cache
 def _credential_fields() -> dict:
     """The body fields that carry the credential (the spec's root `x-body-auth`)."""
-    return contract("eventify").ext("body-auth")
+    return ext.credentials.body_auth(contract("eventify"))
 
 
 def authenticate_body(store, body: dict) -> dict:
@@ -106,7 +108,7 @@ def logoutUser(call):
 def _listed(call, records=None):
     """The generic list (filters from the body), each item cut to the fields the response shows."""
     body, status, headers = call.resources.list(call.operation, call.body, call.request, records=records)
-    items_at = call.operation.ext("pagination")["items"]
+    items_at = ext.paging.of(call.operation)["items"]
     item_schema = call.operation.response_schema()["properties"][items_at]["items"]
     body[items_at] = [project(item_schema, item) for item in body[items_at]]
     return body, status, headers

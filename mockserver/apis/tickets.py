@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import functools
 
+from apispec.model import contract
+
 from ..auth import strip_scheme
-from ..contract import contract
 from ..errors import ApiError
 from ..fixtures import Record
 

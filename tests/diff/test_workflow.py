@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from contract_tests.spec import contract
-from contract_tests.speclint import SLUGS
+from apispec.load import SLUGS
+from apispec.model import contract
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "contracts.yml"

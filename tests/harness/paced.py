@@ -18,8 +18,8 @@ import time
 
 import httpx
 
+from apispec.model import contract
 from contract_tests.cli import main as contract_test
-from contract_tests.spec import contract
 
 
 def _free_port() -> int:

@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 import httpx
 import pytest
 
+from apispec.load import SLUGS
 from contract_tests.cli import main as contract_test
 from contract_tests.context import Run, demo_credentials
 from contract_tests.runner import Options, execute
-from contract_tests.speclint import SLUGS
 from mockserver.app import Settings
 from mockserver.testing import running
 

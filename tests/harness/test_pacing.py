@@ -9,11 +9,11 @@ import types
 import httpx
 import pytest
 
+from apispec.model import contract
 from contract_tests.cli import main as contract_test
 from contract_tests.context import Run, demo_credentials
 from contract_tests.pacing import Pacer, RateLimitSpent
 from contract_tests.runner import Options, execute
-from contract_tests.spec import contract
 from mockserver.app import Settings
 from mockserver.testing import running
 

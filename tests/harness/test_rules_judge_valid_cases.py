@@ -14,13 +14,13 @@ import jsonschema
 import pytest
 import schemathesis
 
+from apispec.model import contract
+from apispec.schema import to_json_schema
 from contract_tests import checks
 from contract_tests.checks import CUSTOM_CHECKS, invalid_inputs
 from contract_tests.context import Run, bind, demo_credentials
 from contract_tests.hooks import accepted_statuses
 from contract_tests.runner import Options, build_schema, execute
-from contract_tests.spec import contract
-from contract_tests.speclint import to_json_schema
 from contract_tests.uniqueness import fresh_value
 from mockserver.app import Settings
 from mockserver.testing import running

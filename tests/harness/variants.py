@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from contract_tests.spec import contract
+from apispec import ext
+from apispec.model import contract
 
 from .broken import Broken, Exchange
 
@@ -31,7 +32,7 @@ def _answer(ex: Exchange, status: int, body) -> None:
 def _error_body(slug: str, status: int, message: str):
     """The API's own error body (its spec's `x-error-body` template, filled in)."""
     spec = contract(slug)
-    code = (spec.ext("error-codes") or {}).get(str(status), "error")
+    code = (ext.errors.codes(spec) or {}).get(str(status), "error")
 
     def fill(node):
         if isinstance(node, dict):

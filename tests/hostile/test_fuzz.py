@@ -8,10 +8,10 @@ import os
 
 import pytest
 
+from apispec.load import SLUGS
+from apispec.model import contract
 from contract_tests.context import Run, demo_credentials
 from contract_tests.runner import Options, execute
-from contract_tests.spec import contract
-from contract_tests.speclint import SLUGS
 from mockserver.app import Settings
 from mockserver.testing import running
 

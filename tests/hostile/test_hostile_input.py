@@ -8,9 +8,9 @@ import dataclasses
 import httpx
 import pytest
 
+from apispec.model import contract
+from apispec.schema import schema_errors
 from contract_tests.checks import _shape_errors
-from contract_tests.spec import contract
-from contract_tests.speclint import schema_errors
 from mockserver.app import Settings
 from mockserver.testing import running
 

@@ -10,8 +10,8 @@ import datetime as dt
 import httpx
 import pytest
 
+from apispec.model import contract
 from mockserver.app import Settings, load_fixtures
-from mockserver.contract import contract
 from mockserver.testing import running
 
 SLUG = "amarevents"

@@ -12,7 +12,7 @@ import socket
 import httpx
 import pytest
 
-from contract_tests.speclint import SLUGS
+from apispec.load import SLUGS
 from mockserver import cli
 from mockserver.testing import ServedProcess
 

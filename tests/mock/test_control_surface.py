@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from contract_tests.speclint import SLUGS
+from apispec.load import SLUGS
 from mockserver.app import Settings
 from mockserver.testing import running
 

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
-from contract_tests.speclint import SLUGS
+from apispec.load import SLUGS
 from mockserver.app import Settings
 from mockserver.testing import ServedProcess, running
 

@@ -9,7 +9,7 @@ import concurrent.futures
 import httpx
 import pytest
 
-from mockserver.contract import contract
+from apispec.model import contract
 
 SLUG = "eventify"
 TOKEN = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import yaml
 
-from contract_tests.speclint import SLUGS
+from apispec.load import SLUGS
 from mockserver.app import create_app, load_fixtures
 from mockserver.fixtures import FIXTURES_DIR, FixtureError, kept_collections
 from mockserver.testing import ServedProcess, running

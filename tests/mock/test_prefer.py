@@ -12,8 +12,9 @@ import httpx
 import jsonschema
 import pytest
 
-from contract_tests.spec import contract
-from contract_tests.speclint import to_json_schema
+from apispec import ext
+from apispec.model import contract
+from apispec.schema import to_json_schema
 from mockserver.app import Settings
 from mockserver.testing import running
 from mockserver.validation import FORMAT_CHECKER
@@ -52,7 +53,7 @@ def _request(slug: str, op) -> tuple[str, str, dict, bytes | None]:
     if op.spec.get("requestBody"):
         media = op.spec["requestBody"]["content"]["application/json"]
         example = media.get("example", next(iter(media.get("examples", {}).values()), {}).get("value"))
-        if isinstance(example, dict) and op.ext("body-auth"):
+        if isinstance(example, dict) and ext.credentials.body_auth(op):
             example = {**example, **body_credentials}
         content = json.dumps(example).encode()
         headers = {**headers, "Content-Type": "application/json"}
@@ -113,7 +114,8 @@ def test_every_documented_status_can_be_forced(served):
 
 def test_the_success_status_runs_the_operation(served):
     slug, server = served
-    op = next(op for op in contract(slug).operations.values() if op.method.upper() == "GET" or op.ext("body-auth"))
+    op = next(op for op in contract(slug).operations.values() if op.method.upper() == "GET"
+              or ext.credentials.body_auth(op))
     method, path, headers, content = _request(slug, op)
     plain = httpx.request(method, server.root + path, headers=headers, content=content, timeout=10)
     preferred = httpx.request(method, server.root + path, content=content, timeout=10,
@@ -135,9 +137,9 @@ def test_credentials_are_checked_before_an_answer_is_forced(served):
     slug, server = served
     spec = contract(slug)
     op = next(op for op in spec.operations.values()
-              if op.spec.get("security", spec.raw.get("security")) or op.ext("body-auth"))
+              if op.spec.get("security", spec.raw.get("security")) or ext.credentials.body_auth(op))
     method, path, headers, content = _request(slug, op)
-    if op.ext("body-auth"):
+    if ext.credentials.body_auth(op):
         content = json.dumps({**json.loads(content), "token": "not-a-token"}).encode()
         headers = {**headers}
     else:
@@ -228,7 +230,8 @@ def test_a_named_example_is_answered_as_documented():
 
 def test_an_unknown_example_is_the_apis_400_naming_the_examples(served):
     slug, server = served
-    op = next(op for op in contract(slug).operations.values() if op.method.upper() == "GET" or op.ext("body-auth"))
+    op = next(op for op in contract(slug).operations.values() if op.method.upper() == "GET"
+              or ext.credentials.body_auth(op))
     with httpx.Client(base_url=server.root, timeout=10) as http:
         answer = _answer(http, slug, op, "example=nope")
     assert answer.status_code == 400
@@ -247,7 +250,8 @@ def test_an_unknown_example_is_the_apis_400_naming_the_examples(served):
 ])
 def test_a_malformed_prefer_is_the_apis_400_naming_the_accepted_forms(served, prefer, named):
     slug, server = served
-    op = next(op for op in contract(slug).operations.values() if op.method.upper() == "GET" or op.ext("body-auth"))
+    op = next(op for op in contract(slug).operations.values() if op.method.upper() == "GET"
+              or ext.credentials.body_auth(op))
     with httpx.Client(base_url=server.root, timeout=10) as http:
         plain = _answer(http, slug, op, "return=minimal")  # RFC 7240's own preferences are ignored
         answer = _answer(http, slug, op, prefer)

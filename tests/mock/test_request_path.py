@@ -31,10 +31,11 @@ import uuid
 import httpx
 import pytest
 
+from apispec import ext
+from apispec.model import contract
 from mockserver import resources
 from mockserver.apis import amarevents
 from mockserver.app import Settings
-from mockserver.contract import contract
 from mockserver.testing import running
 
 ORACLE = pathlib.Path(__file__).with_name("request_path_answers.json")
@@ -183,7 +184,7 @@ def _sweep(slug: str) -> list[tuple]:
     first, last = [], []
     for op in spec.operations.values():
         path = op.path.replace("{id}", SWEEP_IDS[slug])
-        queue = last if op.ext("revokes-credential") or op.method.lower() == "delete" else first
+        queue = last if ext.credentials.revokes(op) or op.method.lower() == "delete" else first
         method = op.method.upper()
         if not op.spec.get("requestBody"):
             if method != "GET":

@@ -10,7 +10,7 @@ import re
 import httpx
 import pytest
 
-from mockserver.contract import contract
+from apispec.model import contract
 
 SLUG = "tickets"
 TOKEN = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import functools
-import pathlib
 import re
 from dataclasses import dataclass, field
 
-from .speclint import deref, load_spec, operations, resolve, spec_path
+from . import paths
+from .ext import errors as error_ext
+from .ext import inferred, resource
+from .load import load_spec, operations, spec_path
+from .refs import deref, resolve
 
 
 @dataclass(frozen=True)
@@ -19,12 +22,10 @@ class Operation:
     path: str
     spec: dict = field(repr=False)
 
-    def ext(self, name, default=None):
-        return self.spec.get(f"x-{name}", default)
-
     @property
     def resource(self) -> dict | None:
-        return self.ext("resource")
+        """The operation's `x-resource` (apispec.ext.resource), or None."""
+        return resource.of(self)
 
     @functools.cached_property
     def parameters(self) -> list[dict]:
@@ -34,7 +35,7 @@ class Operation:
         """The 2xx the operation answers with: the lowest, less any `x-alternative` (an answer the
         document allows that the mock does not give)."""
         return min(int(s) for s, r in self.spec["responses"].items()
-                   if str(s).startswith("2") and not r.get("x-alternative"))
+                   if str(s).startswith("2") and not inferred.is_alternative(r))
 
     def response(self, status: int | str) -> dict | None:
         return self.spec["responses"].get(str(status))
@@ -64,7 +65,7 @@ class Contract:
     def __init__(self, slug_or_path: str):
         self.path = spec_path(slug_or_path).resolve()
         self.raw = load_spec(str(self.path))
-        self.slug = self.raw["info"].get("x-slug", self.path.stem)
+        self.slug = slug_of(self.raw) or self.path.stem
         self.operations: dict[str, Operation] = {}
         for method, path, op in operations(self.raw):
             resolved = deref(self.raw, op)
@@ -75,9 +76,6 @@ class Contract:
             resolved["parameters"] = [*resolved.get("parameters", []),
                                       *(p for p in shared if (p["name"], p["in"]) not in own)]
             self.operations[op["operationId"]] = Operation(op["operationId"], method, path, resolved)
-
-    def ext(self, name, default=None):
-        return self.raw.get(f"x-{name}", default)
 
     @functools.cached_property
     def base_path(self) -> str:
@@ -99,8 +97,7 @@ class Contract:
 
     @functools.cached_property
     def _path_patterns(self) -> list[tuple[re.Pattern, str]]:
-        return [(re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), path)
-                for path in self.raw.get("paths", {})]
+        return [(paths.pattern(path), path) for path in self.raw.get("paths", {})]
 
     def methods_at(self, url_path: str) -> list[str]:
         """The methods the spec defines on the path that `url_path` matches."""
@@ -121,19 +118,16 @@ class Contract:
         return resolve(self.raw, self.raw["components"]["securitySchemes"][name])
 
     def error_template(self, status: int, operation: Operation | None = None):
-        for source in ((operation.ext("error-body") if operation else None), self.ext("error-body")):
-            if source:
-                if str(status) in source:
-                    return source[str(status)]
-        for source in ((operation.ext("error-body") if operation else None), self.ext("error-body")):
-            if source and "default" in source:
-                return source["default"]
-        raise LookupError(f"{self.slug}: no x-error-body")
+        """The API's error body template for `status` (apispec.ext.errors)."""
+        return error_ext.template(self, status, operation)
+
+
+def slug_of(raw: dict) -> str | None:
+    """The short name a spec gives itself (`info.x-slug`: namak, amarevents...)."""
+    return (raw.get("info") or {}).get("x-slug")
 
 
 @functools.cache
 def contract(slug_or_path: str) -> Contract:
     return Contract(slug_or_path)
 
-
-SPEC_DIR = pathlib.Path(spec_path("namak")).parent

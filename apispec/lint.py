@@ -7,105 +7,14 @@ Each finding is a plain string; an empty list means the spec passes. Used by
 
 from __future__ import annotations
 
-import pathlib
 from collections.abc import Iterator
 
-import jsonschema
 import yaml
 from openapi_spec_validator import validate as validate_openapi
 
-SPEC_DIR = pathlib.Path(__file__).resolve().parent.parent / "specs"
-SLUGS = ("namak", "amarevents", "tickets", "ecoevents", "eventify")
-METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-
-
-def spec_path(slug_or_path: str) -> pathlib.Path:
-    path = pathlib.Path(slug_or_path)
-    if path.suffix in (".yaml", ".yml", ".json"):
-        return path
-    return SPEC_DIR / f"{slug_or_path}.yaml"
-
-
-def load_spec(slug_or_path: str) -> dict:
-    with open(spec_path(slug_or_path), encoding="utf-8") as fh:
-        # libyaml's loader where PyYAML has it: the largest spec parses in a tenth of the time
-        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
-
-
-def resolve(spec: dict, node):
-    """Follow `$ref`s (local ones only) until a non-ref node is reached."""
-    seen = set()
-    while isinstance(node, dict) and "$ref" in node:
-        ref = node["$ref"]
-        if ref in seen or not ref.startswith("#/"):
-            raise LookupError(f"cannot resolve {ref}")
-        seen.add(ref)
-        target = spec
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(target, dict) or part not in target:
-                raise LookupError(f"unresolved $ref {ref}")
-            target = target[part]
-        node = target
-    return node
-
-
-def deref(spec: dict, node):
-    """A deep copy of `node` with every local `$ref` replaced by its target."""
-    node = resolve(spec, node)
-    if isinstance(node, dict):
-        return {key: deref(spec, value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [deref(spec, value) for value in node]
-    return node
-
-
-def operations(spec: dict) -> Iterator[tuple[str, str, dict]]:
-    """(METHOD, path, operation) for every operation in the spec."""
-    for path, item in spec.get("paths", {}).items():
-        for method in METHODS:
-            if method in item:
-                yield method.upper(), path, item[method]
-
-
-def to_json_schema(schema):
-    """OpenAPI 3.0 schema -> JSON Schema (draft 4 style): `nullable` becomes a null type."""
-    if isinstance(schema, list):
-        return [to_json_schema(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {}
-    for key, value in schema.items():
-        if key.startswith("x-") or key in ("example", "examples", "discriminator", "xml",
-                                            "externalDocs", "readOnly", "writeOnly", "deprecated"):
-            continue
-        if key == "properties":
-            out[key] = {name: to_json_schema(sub) for name, sub in value.items()}
-        elif isinstance(value, (dict, list)):
-            out[key] = to_json_schema(value)
-        else:
-            out[key] = value
-    if schema.get("nullable"):
-        out.pop("nullable", None)
-        if "type" in out:
-            out["type"] = [out["type"], "null"]
-        if "enum" in out and None not in out["enum"]:
-            out["enum"] = [*out["enum"], None]
-        if any(k in out for k in ("allOf", "oneOf", "anyOf", "$ref")):
-            out = {"anyOf": [out, {"type": "null"}]}
-    else:
-        out.pop("nullable", None)
-    return out
-
-
-FORMAT_CHECKER = jsonschema.Draft4Validator.FORMAT_CHECKER
-
-
-def schema_errors(spec: dict, schema: dict, instance) -> list[str]:
-    validator = jsonschema.Draft4Validator(to_json_schema(deref(spec, schema)),
-                                           format_checker=FORMAT_CHECKER)
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-            for e in validator.iter_errors(instance)]
+from .load import SLUGS, load_spec, operations
+from .refs import all_refs, resolve
+from .schema import schema_errors
 
 
 def _media_examples(spec: dict, where: str, content: dict) -> Iterator[tuple[str, dict, object]]:
@@ -138,18 +47,6 @@ def examples(spec: dict) -> Iterator[tuple[str, dict, object]]:
     for name, schema in spec.get("components", {}).get("schemas", {}).items():
         if "example" in schema:
             yield f"components/schemas/{name} example", schema, schema["example"]
-
-
-def all_refs(node) -> Iterator[str]:
-    """Every `$ref` string anywhere in `node`."""
-    if isinstance(node, dict):
-        if isinstance(node.get("$ref"), str):
-            yield node["$ref"]
-        for value in node.values():
-            yield from all_refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from all_refs(value)
 
 
 def _inferred_marks(node, path: str = "#") -> list[str]:

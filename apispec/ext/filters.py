@@ -1,10 +1,13 @@
-"""What the specs' `x-filter` and `x-sort` mean, in one place: the mock filters and sorts with
-these functions and the contract suite checks any server's answers with the same ones."""
+"""`x-filter`: what a filter parameter (or request-body field) means, in one place. The mock
+filters with these functions and the contract suite checks any server's answers with the same
+ones."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+from . import value
 
 Resolver = Callable[[str], dict | None]  # a resource URL -> the record it names, when known
 
@@ -109,11 +112,14 @@ def _getter(path: str, resolve: Resolver | None) -> Callable[[dict], object]:
     return lambda record: record.get(path) if isinstance(record, dict) else None
 
 
-def sort_key(value):
-    """Orders numbers as numbers, dates as dates, text case-insensitively; missing first."""
-    if value is None:
-        return (0, "")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (1, value)
-    when = as_time(value) if isinstance(value, str) and value[:4].isdigit() else None
-    return (2, when.timestamp()) if when else (3, str(value).lower())
+def inputs(operation) -> Iterator[tuple[str, dict]]:
+    """(input name, rule) of each `x-filter`: on query parameters (or their schemas) and on
+    request-body properties (Eventify's POST lists)."""
+    for param in operation.parameters:
+        rule = value(param, "filter") or value(param.get("schema"), "filter")
+        if rule:
+            yield param["name"], rule
+    for name, prop in ((operation.body_schema() or {}).get("properties") or {}).items():
+        rule = value(prop, "filter")
+        if rule:
+            yield name, rule

@@ -1,0 +1,36 @@
+"""The specs' `x-` extensions: one module per extension (or per family), each owning what its
+extension means. Code outside `apispec/` reads an extension only through these modules
+(tests/test_layers.py holds it to that); specs/README.md documents each for spec authors.
+
+    resource     x-resource (generic action and collection), x-id (a collection's id style)
+    filters      x-filter: which records a filter parameter admits
+    sorting      x-sort: the sort parameters, and the order values sort in
+    paging       x-pagination: the page style, its parameters and metadata names
+    errors       x-error-body, x-error-codes, x-messages: each API's error body and its words
+    unique       x-unique: fields no two records may share
+    access       x-access: which key types (roles) an operation admits
+    rate_limit   x-rate-limit: the documented limits and window
+    credentials  x-body-auth, x-issues-credential, x-revokes-credential, x-key-types
+    inferred     x-inferred, x-alternative: what the spec infers beyond its document
+"""
+
+from __future__ import annotations
+
+
+def value(node, name: str, default=None):
+    """`x-<name>` of a spec node: a dict, or an object with a `spec`/`raw` dict (Operation,
+    Contract). For the modules of this package only."""
+    if node is None:
+        return default
+    if not isinstance(node, dict):
+        node = getattr(node, "spec", None) if hasattr(node, "spec") else getattr(node, "raw", None)
+        if node is None:
+            return default
+    found = node.get(f"x-{name}")
+    return default if found is None else found
+
+
+from . import access, credentials, errors, filters, inferred, paging, rate_limit, resource, sorting, unique  # noqa: E402
+
+__all__ = ["access", "credentials", "errors", "filters", "inferred", "paging", "rate_limit", "resource",
+           "sorting", "unique", "value"]

@@ -1,0 +1,30 @@
+"""How credentials come and go beyond `securitySchemes`:
+
+    x-body-auth            credentials carried in the request body (Eventify: `{token, username}`
+                           field names), on the spec and on each operation that takes them
+    x-issues-credential    the operation that logs in, and where its answer holds the credential
+    x-revokes-credential   an operation that ends a credential (logout, a key deleted)
+    x-key-types            on a security scheme: key types (roles) told by the key's prefix
+"""
+
+from __future__ import annotations
+
+from . import value
+
+
+def body_auth(node) -> dict | None:
+    """`x-body-auth` of an operation or of the spec (Contract or raw dict)."""
+    return value(node, "body-auth")
+
+
+def issues(operation) -> dict | None:
+    return value(operation, "issues-credential")
+
+
+def revokes(operation) -> dict | None:
+    return value(operation, "revokes-credential")
+
+
+def key_types(scheme: dict) -> dict:
+    """{key type: what the scheme says of it (its prefix...)} of a security scheme."""
+    return value(scheme, "key-types", {})

@@ -1,0 +1,16 @@
+"""What the spec states beyond its source document (specs/README.md): `x-inferred` (true, or the
+list of keywords of the schema holding it that are inferred) and `x-alternative` (a response the
+document admits that the mock does not give)."""
+
+from __future__ import annotations
+
+from . import value
+
+
+def mark(node):
+    """The node's `x-inferred`: True, a list of keywords, or None."""
+    return value(node, "inferred") if isinstance(node, dict) or hasattr(node, "spec") else None
+
+
+def is_alternative(response) -> bool:
+    return bool(value(response, "alternative")) if isinstance(response, dict) else False
