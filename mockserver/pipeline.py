@@ -117,7 +117,7 @@ class Params:
     def __call__(self, request: Request, path_params: dict) -> dict:
         path = self.uri.resolve_path(path_params) if self.path else {}
         query = {}
-        if self.query or request.scope.get("query_string"):
+        if self.query:
             lists: dict[str, list[str]] = {}
             for key, value in request.query_params.multi_items():  # one pass (getlist scans per key)
                 lists.setdefault(key, []).append(value)
