@@ -145,8 +145,9 @@ class Body:
     def __init__(self, request_body: dict):
         self.content = request_body.get("content") or {}
         self.consumes = list(self.content)
-        self.validators = {mime: BodyValidator(request_body, media) for mime, media in self.content.items()
-                           if is_json(mime) and media.get("schema")}
+        # by each media type (or range) the operation takes, lower-cased: the JSON ones' validators
+        self.validators = {mime.lower(): BodyValidator(request_body, media) if is_json(mime) else None
+                           for mime, media in self.content.items()}
 
     async def __call__(self, scope, receive):
         content_type = length = None
@@ -158,11 +159,11 @@ class Body:
         mime, encoding = split_content_type(content_type)
         mime = mime or self.consumes[0]
         encoding = encoding or "utf-8"
-        declared = media_type_matches(mime.lower(), [c.lower() for c in self.consumes])
+        declared = media_type_matches(mime.lower(), self.validators)
         if declared is None:
             raise ApiError(400, f"Content-Type must be application/json: Invalid Content-type ({mime}), "
                                 f"expected {self.consumes}")
-        validator = self.validators.get(self.consumes[[c.lower() for c in self.consumes].index(declared)])
+        validator = self.validators[declared]
         stated = length is not None and length.isdigit() and int(length) > 0
         if validator is None:  # a media type taken as it comes
             raw = await read(receive)
