@@ -4,7 +4,8 @@ the level that fails the gate.
 An ignore file has a line per accepted change (any text file: Markdown lists and dates are fine). A
 line accepts a change of an operation when it names the operation (`GET /api/things/{id}`: the
 method, then the path as the first word starting with `/`, in any case) and the change, by its rule
-id, by our text of it, or in oasdiff's words (its message for that rule, as `oasdiff breaking
+id, by our words for it (`LOCATION: TEXT`, as `--format singleline` prints it),
+or in oasdiff's words (its message for that rule, as `oasdiff breaking
 --format singleline` prints it, naming what changed). A line without a path accepts document-wide
 changes (x-rate-limit, x-error-body) by rule id.
 
@@ -62,7 +63,8 @@ def accepts(line: str, change: Change) -> bool:
         return not path and re.search(rf"(?<![\w-]){re.escape(change.id)}(?![\w-])", line) is not None
     if path != change.path.lower() or f"{change.method} {change.path}".lower() not in line:
         return False
-    if re.search(rf"(?<![\w-]){re.escape(change.id)}(?![\w-])", line) or change.text.lower() in line:
+    if re.search(rf"(?<![\w-]){re.escape(change.id)}(?![\w-])", line) or \
+            f"{change.location}: {change.text}".lower() in line:
         return True
     pattern = _message_patterns().get(change.id)
     return bool(pattern and pattern.search(line) and _subject(change) in line)

@@ -181,7 +181,7 @@ def _bring_in(spec: Spec, node, source: _Source, prefix: str, loaded: dict, seen
             node["$ref"] = "#" + _place(spec, source.relative(file_part), loaded, seen) + fragment
         elif prefix and fragment.startswith("/"):
             node["$ref"] = "#" + prefix + fragment
-    for key, value in node.items():
+    for key, value in list(node.items()):
         if key != "$ref":
             _bring_in(spec, value, source, prefix, loaded, seen)
 
