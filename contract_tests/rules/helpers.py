@@ -13,14 +13,11 @@ from schemathesis.core import NotSet
 
 from apispec import ext
 from apispec.model import Operation
-from apispec.schema import is_envelope, to_json_schema
+from apispec.schema import FORMAT_CHECKER, is_envelope, to_json_schema
 
 from ..context import Identity, Run, run_for
 
-CUSTOM_CHECKS: list[str] = []
-
-
-CUSTOM_CHECKS: list[str] = []
+CUSTOM_CHECKS: list[str] = []  # our rules' names, in the order they are registered
 
 
 def rule(func):
@@ -63,10 +60,7 @@ def _positive(case) -> bool:
 # labels some cases positive that are not (coverage's `limit=0` past `minimum: 1`, a boolean for
 # a string), and a server may answer those any way it likes.
 
-
 _validators: dict[tuple, dict] = {}
-
-
 _validators_lock = threading.Lock()
 
 
@@ -77,10 +71,9 @@ def _validators_for(run: Run, op: Operation) -> dict:
         found = _validators.get(key)
     if found is not None:
         return found
-    checker = jsonschema.Draft4Validator.FORMAT_CHECKER
 
     def validator(schema):
-        return jsonschema.Draft4Validator(to_json_schema(schema or {}), format_checker=checker)
+        return jsonschema.Draft4Validator(to_json_schema(schema or {}), format_checker=FORMAT_CHECKER)
 
     params = {(p["in"], p["name"]): (p, validator(p.get("schema"))) for p in op.parameters
               if p.get("in") in ("path", "query")}
@@ -230,8 +223,6 @@ def resend(run: Run, case, identity: Identity | None):
 
 
 FILTER_PAGES = 5  # at most this many pages of each list are fetched to judge a filter
-
-
 FILTER_TRIES = 3  # cases tried per (operation, filter) until one has something to judge
 
 
