@@ -32,7 +32,7 @@ chromium:
 
 lint: install
 	$(BIN)/python -m apispec.lint
-	$(BIN)/ruff check apispec mockserver contract_tests tests bench
+	$(BIN)/ruff check apispec mockserver contract_tests specdiff tests bench
 
 # Deep runs, not part of `make test`.
 contract-full: install

@@ -5,7 +5,8 @@ rule, what was expected, what came back, and a curl line). 2: usage or connectio
 credential the server refuses (checked before the run, and mid-run when it cannot be renewed).
 3: not enough evidence (an operation never got a 2xx to a valid request). 4: harness error.
 
-Also: `contract-test lint [SLUG|FILE ...]` checks specs.
+Also: `contract-test lint [SLUG|FILE ...]` checks specs, and `contract-test diff OLD NEW` (the
+`specdiff` command) says whether a spec change breaks clients.
 """
 
 from __future__ import annotations
@@ -103,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "lint":
         return lint_main(argv[1:])
     if argv and argv[0] == "diff":
-        from .diff import main as diff_main
+        from specdiff.cli import main as diff_main
 
-        return diff_main(argv[1:])
+        return diff_main(argv[1:], prog="contract-test diff")
     parser = _parser()
     try:
         args = parser.parse_args(argv)

@@ -1,4 +1,5 @@
-"""`pip install .` (not editable) into a fresh venv, then the commands work from any directory:
+"""`pip install .` (not editable) into a fresh venv, then the commands (mockserver, contract-test,
+specdiff, python -m apispec.lint) work from any directory:
 the specs and fixtures ship inside the package (issue 14).
 
 Offline and quick: the wheel is built from a copy of the tree with this environment's setuptools
@@ -122,8 +123,11 @@ def test_mockserver_serve_all_works_from_anywhere(installed):
     assert all(status == 200 for status, _ in answers.values()), answers
 
 
-def test_the_spec_linter_and_contract_test_work_from_anywhere(installed):
+def test_the_spec_linter_contract_test_and_specdiff_work_from_anywhere(installed):
     venv, _, elsewhere, env = installed
     linted = _run([str(venv / "bin" / "python"), "-m", "apispec.lint"], cwd=elsewhere, env=env).stdout
     assert linted.splitlines() == [f"{slug}: ok" for slug in SLUGS]
     assert "namak: ok" in _run([str(venv / "bin" / "contract-test"), "lint", "namak"], cwd=elsewhere, env=env).stdout
+    shipped = next((venv / "lib").glob("python3*/site-packages/apispec/specs/namak.yaml"))
+    same = _run([str(venv / "bin" / "specdiff"), str(shipped), str(shipped)], cwd=elsewhere, env=env)
+    assert same.stdout.startswith("No changes"), same.stdout

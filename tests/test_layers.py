@@ -177,14 +177,6 @@ def _rel(path: pathlib.Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
-def _package_files(package: str) -> list[pathlib.Path]:
-    """The package's files. Until specdiff/ exists, the file it is being made from
-    (contract_tests/diff.py) is held to specdiff's rule."""
-    if package == "specdiff" and not (ROOT / "specdiff").is_dir():
-        return [ROOT / "contract_tests" / "diff.py"]
-    return _files(package)
-
-
 def _violations(check, paths) -> dict[str, list[str]]:
     out = {}
     for path in paths:
@@ -202,7 +194,7 @@ def test_imports_point_one_way(package):
         module, is_package = _module_name(path)
         return import_violations(path.read_text(encoding="utf-8"), package, module, is_package)
 
-    files = _package_files(package)
+    files = _files(package)
     assert files, f"no files found for {package}"
     found = {_rel(p): v for p in files if (v := check(p))}
     assert found == {}, f"{package} may not import {sorted(FORBIDDEN[package])}: {found}"

@@ -1,18 +1,29 @@
-"""`contract-test diff`: every rule on a spec pair (found, classed, located), exit codes, the five
-real specs against themselves, shared components, and the three output formats."""
+"""specdiff (`specdiff`, `contract-test diff`, `python -m specdiff`): every rule on a spec pair (found,
+classed, located), exit codes, the five real specs against themselves, shared components, and the
+three output formats."""
 
 from __future__ import annotations
 
+import ast
 import copy
 import io
 import json
+import os
+import pathlib
+import subprocess
+import sys
+import tomllib
 
 import pytest
 import yaml
 
 from apispec.load import SLUGS, spec_path
 from contract_tests.cli import main as contract_test
-from contract_tests.diff import RULES, compare, main
+from specdiff.cli import main
+from specdiff.rules import RULES
+from specdiff.walk import compare
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 # --- spec pairs --------------------------------------------------------------------------------
 
@@ -547,16 +558,30 @@ def test_exit_2_on_unreadable_input_with_one_line(tmp_path, capsys, old, message
     good = write(tmp_path, "good.yaml", api())
     bad = str(tmp_path / "missing.yaml") if old is None else write(tmp_path, "bad.yaml", old)
     for argv in ([bad, good], [good, bad]):
-        assert main(argv) == 2
-        captured = capsys.readouterr()
-        assert captured.out == ""
-        assert captured.err.startswith("contract-test diff: ") and message in captured.err
-        assert captured.err.count("\n") == 1
+        for command, prog in ((main, "specdiff"), (lambda a: contract_test(["diff", *a]), "contract-test diff")):
+            assert command(argv) == 2
+            captured = capsys.readouterr()
+            assert captured.out == ""
+            assert captured.err.startswith(f"{prog}: ") and message in captured.err
+            assert captured.err.count("\n") == 1
 
 
 @pytest.mark.parametrize("argv", [[], ["one.yaml"], ["a.yaml", "b.yaml", "--format", "html"]])
 def test_exit_2_on_bad_usage(argv, capsys):
     assert main(argv) == 2
+
+
+def test_python_dash_m_specdiff_is_the_command(tmp_path):
+    old, new = write(tmp_path, "old.yaml", api(obj({"name": STR, "x": STR}))), write(tmp_path, "new.yaml", api())
+    done = subprocess.run([sys.executable, "-m", "specdiff", old, new], capture_output=True, text=True,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "[response-property-removed]" in done.stdout
+
+
+def test_the_specdiff_script_runs_the_same_main():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["scripts"]["specdiff"] == f"{main.__module__}:{main.__name__}"
 
 
 # --- formats -----------------------------------------------------------------------------------
@@ -595,3 +620,15 @@ def test_json_is_a_list_of_changes(tmp_path, capsys):
         ("request-property-added-optional", f"{BODY}: y", False), ("response-property-added", f"{OK}: y", False)}
     assert main([old, old, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+# --- the package -------------------------------------------------------------------------------
+
+def test_specdiff_imports_only_the_kernel_of_the_project():
+    """specdiff reads specs through apispec and nothing else of the project: no mock, no harness."""
+    for module in sorted((ROOT / "specdiff").glob("*.py")):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0}
+        outside = {name for name in imported if name.split(".")[0] in {"mockserver", "contract_tests"}}
+        assert not outside, f"{module.name} imports {sorted(outside)}"
