@@ -28,3 +28,14 @@ def revokes(operation) -> dict | None:
 def key_types(scheme: dict) -> dict:
     """{key type: what the scheme says of it (its prefix...)} of a security scheme."""
     return value(scheme, "key-types", {})
+
+
+def declared_key_types(contract) -> dict:
+    """{key type: what its scheme says of it} over every security scheme of a spec (Contract or
+    raw dict): the roles a key's prefix tells apart. Empty when no scheme declares any."""
+    raw = contract if isinstance(contract, dict) else getattr(contract, "raw", None) or {}
+    found: dict = {}
+    for scheme in ((raw.get("components") or {}).get("securitySchemes") or {}).values():
+        if isinstance(scheme, dict):
+            found.update(key_types(scheme))
+    return found
