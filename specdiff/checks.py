@@ -12,10 +12,12 @@ import datetime
 import json
 from typing import Any, NamedTuple
 
+from apispec import ext
+from apispec.ext.lifecycle import STABILITY
+
 IN, OUT = "request", "response"     # the two directions a schema is read in
 TEXT_KEYS = ("summary", "description", "title")
 EXAMPLE_KEYS = ("example", "examples")
-STABILITY = ("draft", "alpha", "beta", "stable")     # x-stability-level, least stable first
 
 
 # --- what the rules compare -------------------------------------------------------------------
@@ -80,7 +82,7 @@ class Policy:
     today: datetime.date = dataclasses.field(default_factory=datetime.date.today)
 
     def days(self, obj: dict | None) -> int:
-        level = (obj or {}).get("x-stability-level")
+        level = ext.lifecycle.stability_level(obj or {})
         return {"draft": 0, "alpha": 0, "beta": self.beta_days}.get(level, self.stable_days)
 
 
@@ -126,22 +128,8 @@ def new(text: str):
 # --- deprecation and sunset -------------------------------------------------------------------
 
 def sunset(obj: dict | None) -> tuple[datetime.date | None, str | None]:
-    """The `x-sunset` date of an object (None: none) and, when it cannot be read, why (RFC 3339:
-    a date, or a date-time whose date counts)."""
-    raw = (obj or {}).get("x-sunset")
-    if raw is None:
-        return None, None
-    if isinstance(raw, datetime.datetime):
-        return raw.date(), None
-    if isinstance(raw, datetime.date):
-        return raw, None
-    text = str(raw)
-    try:
-        if len(text) == 10:
-            return datetime.date.fromisoformat(text), None
-        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).date(), None
-    except ValueError:
-        return None, f"x-sunset {text!r} is not an RFC 3339 date"
+    """The sunset date of an object (None: none) and, when it cannot be read, why."""
+    return ext.lifecycle.sunset(obj or {})
 
 
 def removal(obj: dict | None) -> str:
@@ -149,7 +137,7 @@ def removal(obj: dict | None) -> str:
     deprecated), "with" (deprecated, and its sunset date, if any, has come), "before-sunset" or
     "sunset-parse" (an x-sunset that is not a date)."""
     if not (obj or {}).get("deprecated"):
-        return "with" if (obj or {}).get("x-stability-level") in ("draft", "alpha") else "without"
+        return "with" if ext.lifecycle.stability_level(obj or {}) in ("draft", "alpha") else "without"
     date, error = sunset(obj)
     if error:
         return "sunset-parse"
@@ -200,8 +188,9 @@ def reactivated(o, n):
 
 
 def sunset_deleted(o, n):
-    return (both(o, n) and n.get("deprecated") and "x-sunset" in o and "x-sunset" not in n
-            and f"x-sunset {show(str(o['x-sunset']))} deleted, deprecated kept")
+    return (both(o, n) and n.get("deprecated") and ext.lifecycle.sunset_given(o)
+            and not ext.lifecycle.sunset_given(n)
+            and f"sunset {show(ext.lifecycle.sunset_text(o))} deleted, deprecated kept")
 
 
 def sunset_earlier(o, n):
@@ -217,11 +206,11 @@ def sunset_earlier(o, n):
 def stability(obj: dict | None) -> tuple[int | None, str | None]:
     """The rank of an object's x-stability-level in STABILITY (None: not stated), and an error for
     a level that is not one of them."""
-    level = (obj or {}).get("x-stability-level")
+    level = ext.lifecycle.stability_level(obj or {})
     if level is None:
         return None, None
     if level not in STABILITY:
-        return None, f"x-stability-level {show(level)} is not one of {', '.join(STABILITY)}"
+        return None, f"stability level {show(level)} is not one of {', '.join(STABILITY)}"
     return STABILITY.index(level), None
 
 
@@ -230,7 +219,7 @@ def stability_change(decreased: bool):
         if both(o, n):
             (old, _), (rank, _) = stability(o), stability(n)
             if old is not None and rank is not None and (rank < old if decreased else rank > old):
-                return f"x-stability-level {STABILITY[old]} -> {STABILITY[rank]}"
+                return f"stability level {STABILITY[old]} -> {STABILITY[rank]}"
     return check
 
 
@@ -335,7 +324,7 @@ def security_scheme_changed(o: Security, n: Security):
 # --- x- extensions of the five specs ----------------------------------------------------------
 
 def _access(op: dict) -> dict:
-    return op.get("x-access") or {}
+    return ext.access.of(op) or {}
 
 
 def access_narrowed(o, n):
@@ -357,7 +346,7 @@ def access_narrowed(o, n):
 def access_widened(o, n):
     old, new_ = _access(o), _access(n)
     if old != new_ and not access_narrowed(o, n):
-        return f"x-access {show(old)} -> {show(new_)}"
+        return f"access {show(old)} -> {show(new_)}"
 
 
 def _rate(limit: dict | None) -> dict[str, float]:
@@ -373,13 +362,13 @@ def _rate(limit: dict | None) -> dict[str, float]:
 
 def rate_limit(tightened: bool):
     def check(o, n):
-        old, new_ = _rate(o.get("x-rate-limit")), _rate(n.get("x-rate-limit"))
+        old, new_ = _rate(ext.rate_limit.of(o)), _rate(ext.rate_limit.of(n))
         if tightened:
             found = [k for k in new_ if (k in old and new_[k] < old[k]) or (k not in old and not old)]
         else:
             found = [k for k in old if (k in new_ and new_[k] > old[k]) or (k not in new_ and not new_)]
         if found:
-            return f"x-rate-limit {show(o.get('x-rate-limit'))} -> {show(n.get('x-rate-limit'))}"
+            return f"rate limit {show(ext.rate_limit.of(o))} -> {show(ext.rate_limit.of(n))}"
     return check
 
 
@@ -395,7 +384,7 @@ def _leaves(node, prefix="") -> set[str]:
 def error_body_fields(which: str):
     """Fields of the x-error-body templates (per status) removed or added."""
     def check(o, n):
-        old, new_ = o.get("x-error-body"), n.get("x-error-body")
+        old, new_ = ext.errors.bodies(o), ext.errors.bodies(n)
         if not isinstance(old, dict) or not isinstance(new_, dict):
             return None
         found = []
@@ -540,14 +529,18 @@ def became_enum(o, n):
     return "enum" not in o and "enum" in n and f"restricted to {values(n['enum'])}"
 
 
-def enum_removed(o, n, key="enum"):
-    if isinstance(o.get(key), list) and isinstance(n.get(key), list):
-        lost = [v for v in o[key] if v not in n[key]]
-        return lost and f"{key} value(s) {values(lost)} removed"
+def _lost(old, new, what: str):
+    if isinstance(old, list) and isinstance(new, list):
+        lost = [v for v in old if v not in new]
+        return lost and f"{what} value(s) {values(lost)} removed"
+
+
+def enum_removed(o, n):
+    return _lost(o.get("enum"), n.get("enum"), "enum")
 
 
 def extensible_enum_removed(o, n):
-    return enum_removed(o, n, "x-extensible-enum")
+    return _lost(ext.lifecycle.extensible_enum(o), ext.lifecycle.extensible_enum(n), "extensible enum")
 
 
 def enum_added(o, n):

@@ -50,6 +50,8 @@ TESTS_THAT_MUST_NAME_KEYS = {
     "tests/test_deviations.py": "builds schemas with x-inferred marks for the spec linter",
     "tests/harness/test_identity_kept.py": "takes x-slug off a spec to make a schema that is not ours",
     "tests/harness/test_verdicts.py": "checks that the report names x-inferred as the reason of a deviation",
+    "tests/diff/test_rules.py": "builds spec pairs that change x-access, x-rate-limit, x-error-body and x-sunset",
+    "tests/diff/test_output.py": "builds spec pairs with x-sunset dates",
 }
 
 # The harness's own tests start a mock to judge; they may use only the mock's way of being started.

@@ -12,6 +12,7 @@ extension means. Code outside `apispec/` reads an extension only through these m
     rate_limit   x-rate-limit: the documented limits and window
     credentials  x-body-auth, x-issues-credential, x-revokes-credential, x-key-types
     inferred     x-inferred, x-alternative: what the spec infers beyond its document
+    lifecycle    x-sunset, x-stability-level, x-extensible-enum (oasdiff's lifecycle extensions)
 """
 
 from __future__ import annotations
@@ -30,7 +31,19 @@ def value(node, name: str, default=None):
     return default if found is None else found
 
 
-from . import access, credentials, errors, filters, inferred, paging, rate_limit, resource, sorting, unique  # noqa: E402
+from . import (  # noqa: E402
+    access,
+    credentials,
+    errors,
+    filters,
+    inferred,
+    lifecycle,
+    paging,
+    rate_limit,
+    resource,
+    sorting,
+    unique,
+)
 
-__all__ = ["access", "credentials", "errors", "filters", "inferred", "paging", "rate_limit", "resource",
+__all__ = ["access", "credentials", "errors", "filters", "inferred", "lifecycle", "paging", "rate_limit", "resource",
            "sorting", "unique", "value"]
