@@ -6,7 +6,6 @@ One way to list, page, filter, sort, create, read, update and delete, for all fi
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import math
 
@@ -18,10 +17,6 @@ from apispec.schema import object_parts
 
 from .errors import ApiError
 from .store import Store
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def singular(collection: str) -> str:
@@ -253,7 +248,7 @@ class Resources:
             changes = {**accepted(operation, body), **(extra or {})}
             for stamp in ("updatedAt", "updated_at"):
                 if stamp in self.store.get(name, key):
-                    changes[stamp] = now_iso()
+                    changes[stamp] = self.store.clock.now_iso()
             record = self.store.update(name, key, changes)
         return shape(operation.response_schema(), public(record)), operation.success_status()
 
@@ -281,7 +276,7 @@ class Resources:
                 values[field] = prop["default"]
             elif prop.get("format") == "date-time" and field in ("created_at", "createdAt",
                                                                    "updated_at", "updatedAt"):
-                values[field] = now_iso()
+                values[field] = self.store.clock.now_iso()
         for field, prop in (operation.body_schema().get("properties") or {}).items():
             if "default" in prop:
                 values[field] = prop["default"]

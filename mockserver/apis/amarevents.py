@@ -10,14 +10,14 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import functools
-import secrets
 import sys
 
 from apispec.model import contract
 
 from ..errors import ApiError
 from ..fixtures import Record
-from ..resources import apply_filters, deleted, now_iso, page_of, public, shape, singular
+from . import Api, handlers
+from ..resources import apply_filters, deleted, page_of, public, shape, singular
 
 # the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py);
 # `sold` and `available` of a ticket type are counted when it is shown
@@ -105,9 +105,9 @@ def rate_key(key: dict) -> str:
     return f"key:{key['id']}"
 
 
-def key_works(key: dict) -> bool:
+def key_works(key: dict, today: dt.date) -> bool:
     expires = key.get("expires_at")
-    return bool(key.get("is_active")) and (expires is None or dt.date.fromisoformat(expires) >= dt.date.today())
+    return bool(key.get("is_active")) and (expires is None or dt.date.fromisoformat(expires) >= today)
 
 
 def authenticate(store, scheme, credential):
@@ -125,9 +125,9 @@ def authenticate(store, scheme, credential):
                     "rate_key": f"session:{credential}", "via": "session", "session_id": credential}
         key = store.find("keys", _key=credential)
         user = store.get("users", key["user_id"]) if key is not None else None
-        if key is None or not key_works(key) or user is None:
+        if key is None or not key_works(key, store.clock.today()) or user is None:
             return None
-        store.update("keys", key["id"], {"last_used_at": now_iso()})
+        store.update("keys", key["id"], {"last_used_at": store.clock.now_iso()})
         kind, permissions = worth(key, user)
         principal = {"sub": key["user_id"], "key_type": kind, "permissions": permissions,
                      "rate_key": rate_key(key), "key_id": key["id"], "via": "key"}
@@ -152,7 +152,7 @@ def declared(schema: dict, body) -> dict:
     return {k: v for k, v in (body or {}).items() if k in names}
 
 
-def starting_values(schema: dict, nulls: bool = True) -> dict:
+def starting_values(schema: dict, now: str, nulls: bool = True) -> dict:
     """What a new object starts with: schema defaults, null where nullable, a creation time."""
     values = {}
     for name, prop in properties(schema).items():
@@ -161,15 +161,15 @@ def starting_values(schema: dict, nulls: bool = True) -> dict:
         elif nulls and prop.get("nullable"):
             values[name] = None
         elif name == "created_at" and prop.get("format") == "date-time":
-            values[name] = now_iso()
+            values[name] = now
     return values
 
 
-def new_record(operation, body, **extra) -> dict:
+def new_record(operation, now: str, body, **extra) -> dict:
     """A record as `operation` creates it: the response object's starting values, then the
     body's defaults and declared fields, then `extra`."""
-    record = starting_values(properties(operation.response_schema()).get("data", {}))
-    record.update(starting_values(operation.body_schema(), nulls=False))
+    record = starting_values(properties(operation.response_schema()).get("data", {}), now)
+    record.update(starting_values(operation.body_schema(), now, nulls=False))
     record.update(declared(operation.body_schema(), body))
     record.update(extra)
     return record
@@ -315,14 +315,14 @@ def event_stats(store, event_id) -> dict:
 
 
 def add_ticket_type(call, event_id, fields: dict) -> dict:
-    record = new_record(call.mock.contract.operations["createTicketType"], {**fields, "event_id": event_id})
+    record = new_record(call.contract.operations["createTicketType"], call.store.clock.now_iso(), {**fields, "event_id": event_id})
     for name in AVAILABILITY:
         record.pop(name, None)
     return call.store.insert("ticket_types", record)
 
 
 def add_organization(call, fields: dict) -> dict:
-    record = new_record(call.mock.contract.operations["createOrganization"], fields,
+    record = new_record(call.contract.operations["createOrganization"], call.store.clock.now_iso(), fields,
                         eventcount=fields.get("eventcount", 0))
     return call.store.insert("organizations", record)
 
@@ -367,7 +367,7 @@ def registerUser(call):
     with call.store.lock:
         ensure_unique(call.store, "users", call.operation.body_schema(), body)
         fields = {k: v for k, v in body.items() if k != "password"}
-        user = call.store.insert("users", new_record(call.operation, fields, type="user", admin=0,
+        user = call.store.insert("users", new_record(call.operation, call.store.clock.now_iso(), fields, type="user", admin=0,
                                                      _password=body["password"]))
     return answer(call, public(user))
 
@@ -378,8 +378,8 @@ def login(call):
         user = next((u for u in call.store.all("users") if u["email"].lower() == email.lower()), None)
         if user is None or user.get("_password") != password:
             raise ApiError(401, "Invalid email or password")
-        token = secrets.token_urlsafe(24)
-        call.store.insert("sessions", {"id": token, "user_id": user["id"], "created_at": now_iso()})
+        token = call.store.ids.token_urlsafe(24)
+        call.store.insert("sessions", {"id": token, "user_id": user["id"], "created_at": call.store.clock.now_iso()})
     cookie = f"{session_cookie()}={token}; Path=/; HttpOnly; SameSite=Lax"
     return answer(call, public(user), {"Set-Cookie": cookie})
 
@@ -420,10 +420,10 @@ def ensure_deadline_by_date(event: dict) -> None:
                             f"on or before the event", field="deadline")
 
 
-def ensure_registration_open(event: dict) -> None:
+def ensure_registration_open(event: dict, today: dt.date) -> None:
     """409 for a registration after the event's deadline (the last day it takes one)."""
     deadline = event.get("deadline")
-    if deadline and deadline < dt.date.today().isoformat():  # YYYY-MM-DD: text order is date order
+    if deadline and deadline < today.isoformat():  # YYYY-MM-DD: text order is date order
         raise ApiError(409, f"event_id: registration for event {event['id']} ({event['name']}) closed on its "
                             f"deadline, {deadline}", field="event_id")
 
@@ -434,7 +434,7 @@ def createEvent(call):
     with call.store.lock:
         organization = lookup(call.store, "organizations", body["organization_id"], "organization_id")
         require_organization(call, organization["id"], f"Organization {organization['id']}")
-        event = call.store.insert("events", new_record(call.operation, {k: v for k, v in body.items()
+        event = call.store.insert("events", new_record(call.operation, call.store.clock.now_iso(), {k: v for k, v in body.items()
                                                                          if k != "ticket_types"}))
         for fields in body.get("ticket_types") or []:
             add_ticket_type(call, event["id"], fields)
@@ -533,13 +533,13 @@ def createTicket(call):
         ticket_type = None
         if body.get("ticket_type_id") is not None:
             ticket_type = type_of_event(store, body["ticket_type_id"], event["id"])
-        ensure_registration_open(event)
+        ensure_registration_open(event, store.clock.today())
         if ticket_type is not None:
             ensure_place(store, ticket_type)
         account = me(call)
         fields = {k: v for k, v in body.items() if k not in ("transaction_id", "custom_fields")}
         ticket = store.insert("tickets", new_record(
-            call.operation, fields,
+            call.operation, store.clock.now_iso(), fields,
             name=body.get("name", account["username"]), email=body.get("email", account["email"]),
             transid=body.get("transaction_id"), status=PENDING,
             amount=float(body.get("amount", ticket_type["price"] if ticket_type else 0)),
@@ -644,7 +644,7 @@ def createDonation(call):
     with call.store.lock:
         if call.body.get("organization_id") is not None:
             lookup(call.store, "organizations", call.body["organization_id"], "organization_id")
-        donation = call.store.insert("donations", new_record(call.operation, call.body, status=NEW_DONATION))
+        donation = call.store.insert("donations", new_record(call.operation, call.store.clock.now_iso(), call.body, status=NEW_DONATION))
     return answer(call, public(donation))
 
 
@@ -764,19 +764,19 @@ def createKey(call):
             permissions = [p for p in spec["permissions"] if not not_held(call, [p])]
         check_permissions(kind, permissions)
         ensure_grantable(call, kind, permissions)
-        ensure_expiry_to_come(body.get("expires_at"))
-        raw = spec["prefix"] + secrets.token_hex(16)
+        ensure_expiry_to_come(body.get("expires_at"), call.store.clock.today())
+        raw = spec["prefix"] + call.store.ids.token_hex(16)
         key = call.store.insert("keys", {"user_id": user["id"], "name": body["name"], "key_type": kind,
                                          "permissions": permissions, "rate_limit": spec["rate_limit"],
                                          "is_active": True, "expires_at": body.get("expires_at"),
-                                         "last_used_at": None, "created_at": now_iso(), "_key": raw})
+                                         "last_used_at": None, "created_at": call.store.clock.now_iso(), "_key": raw})
     return answer(call, {**public(key), "key": raw})  # the raw key, this once
 
 
-def ensure_expiry_to_come(expires_at) -> None:
+def ensure_expiry_to_come(expires_at, today: dt.date) -> None:
     """400 for an `expires_at` already past: a key created expired could never be used (a key works
     through its `expires_at` day, `key_works`)."""
-    if expires_at is not None and expires_at < dt.date.today().isoformat():  # YYYY-MM-DD: text order
+    if expires_at is not None and expires_at < today.isoformat():  # YYYY-MM-DD: text order
         raise ApiError(400, f"expires_at: {expires_at} is in the past; a key expires on today's date or a later one",
                        field="expires_at")
 
@@ -859,11 +859,13 @@ def adminListPlans(call):
 
 
 def adminListRateLimits(call):
-    window = call.mock.rate_window
+    window = call.rate_window
     usage = window.usage() if window else {}
-    start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=window.window if window else 60)
+    start = call.store.clock.now() - dt.timedelta(seconds=window.window if window else 60)
     rows = [{"api_key_id": k["id"], "name": k["name"], "key_type": k["key_type"], "user_id": k["user_id"],
              "requests": usage[rate_key(k)], "limit": k["rate_limit"],
              "window_start": start.strftime("%Y-%m-%dT%H:%M:%SZ")}
             for k in call.store.all("keys") if usage.get(rate_key(k))]
     return listing(call, rows)
+
+API = Api(collections=COLLECTIONS, authenticate=authenticate, handlers=handlers(globals(), SLUG))

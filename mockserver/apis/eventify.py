@@ -8,13 +8,13 @@ import calendar
 import collections
 import datetime as dt
 import functools
-import secrets
 
 from apispec import ext
 from apispec.model import contract
 
 from ..errors import ApiError
 from ..fixtures import Record
+from . import Api, handlers
 from ..resources import project, shape, unique_conflicts
 
 # the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py): a
@@ -56,7 +56,7 @@ def authenticate_body(store, body: dict) -> dict:
 
 def _new_token(store) -> str:
     while True:  # 40 hex characters, like the document's tokens
-        token = secrets.token_hex(20)
+        token = store.ids.token_hex(20)
         if store.find("users", _token=token) is None:
             return token
 
@@ -174,3 +174,5 @@ def getEventsByMonthYear(call):
         "total_number_of_events": len(counted),
         "date_events": [{"date_of_event": day.isoformat(), "events_of_date": per_day[day]} for day in days],
     })
+
+API = Api(collections=COLLECTIONS, authenticate_body=authenticate_body, handlers=handlers(globals(), "eventify"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..errors import ApiError
 from ..fixtures import Record
-from . import api_key_principal
+from . import Api, api_key_principal, handlers
 
 # the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py)
 COLLECTIONS = {
@@ -52,3 +52,5 @@ def deleteEvent(call):
             if booking.get("status") != CANCELLED:
                 call.store.update("bookings", booking["id"], {"status": CANCELLED})
     return answer
+
+API = Api(collections=COLLECTIONS, authenticate=authenticate, handlers=handlers(globals(), "namak"))

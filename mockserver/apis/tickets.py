@@ -10,6 +10,7 @@ from apispec.model import contract
 from ..auth import strip_scheme
 from ..errors import ApiError
 from ..fixtures import Record
+from . import Api, handlers
 
 # the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py);
 # a user's password and token are private fields (`_password`, `_token`)
@@ -44,3 +45,5 @@ def obtainAuthToken(call):
     if user is None or user["_password"] != body["password"]:
         raise ApiError(401, call.operation.response_example(401)["detail"])
     return {"token": user["_token"]}
+
+API = Api(collections=COLLECTIONS, authenticate=authenticate, handlers=handlers(globals(), "tickets"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from mockserver.sources import Ids
 from mockserver.store import Store
 
 USERS = {"users": [{"id": 1, "email": "a@x.test", "_token": "t1", "tags": ["x"]},
@@ -49,9 +50,29 @@ def test_unhashable_values_and_missing_fields_are_found_as_a_scan_finds_them(sto
     assert ids(store.find("users", email="b@x.test", _token=None)) == 3
 
 
-def test_a_record_changed_in_place_is_caught_when_indexes_are_verified(store, monkeypatch):
-    monkeypatch.setattr(Store, "verify_indexes", True)
+def test_a_record_changed_in_place_is_caught_when_indexes_are_verified():
+    store = Store(USERS, verify_indexes=True)
     store.find("users", _token="t2")                                # the index is built
     store.get("users", 2)["_token"] = "changed behind the store's back"
     with pytest.raises(AssertionError, match="stale index of users._token"):
         store.find("users", _token="t2")
+
+
+def test_index_verification_is_a_setting_of_one_store_not_of_the_process():
+    checked, unchecked = Store(USERS, verify_indexes=True), Store(USERS)
+    for store in (checked, unchecked):
+        store.find("users", _token="t2")
+        store.get("users", 2)["_token"] = "changed behind the store's back"
+    assert ids(unchecked.find("users", _token="t2")) == 2          # the stale index answers, unchecked
+    with pytest.raises(AssertionError):
+        checked.find("users", _token="t2")
+
+
+def test_new_ids_come_from_the_store_s_own_id_source():
+    styles = {"events": {"style": "random", "prefix": "evt_", "alphabet": "hex", "length": 12},
+              "tickets": {"style": "uuid"}}
+    first, second = (Store({}, styles, ids=Ids.seeded(3)) for _ in range(2))
+    drawn = [(s.insert("events", {})["id"], s.insert("tickets", {})["id"]) for s in (first, second)]
+    assert drawn[0] == drawn[1]                                     # the same seed, the same ids
+    assert drawn[0][0].startswith("evt_") and len(drawn[0][0]) == 16
+    assert Store({}, styles).insert("events", {})["id"] != drawn[0][0]  # unseeded: the system's randomness
