@@ -109,7 +109,7 @@ class Mock:
         self.api: Api = apis.load(slug)
         self.store = Store(fixtures.get("collections", {}), id_styles=ext.resource.id_styles(self.contract),
                            clock=settings.clock, ids=settings.ids, verify_indexes=settings.verify_indexes)
-        self.resources = Resources(self.store)
+        self.resources = Resources(self.store, self.contract)
         self.rate_window: SlidingWindow | None = None
         self.links = ProductionLinks(self.contract, fixtures)
         self.faults = Faults(self.contract)  # latency and faults set from /__admin/faults (faults.py)
@@ -234,15 +234,15 @@ def generic(call: Call):
     if action == "list":
         # filters may be query parameters or request-body fields (Eventify's POST lists)
         inputs = {**(call.body if isinstance(call.body, dict) else {}), **call.params}
-        return res.list(call.operation, inputs, call.request)
+        return res.list(call.operation, inputs, call.request, principal=call.principal)
     if action == "create":
-        return res.create(call.operation, call.body)
+        return res.create(call.operation, call.body, principal=call.principal)
     if action == "read":
-        return res.read(call.operation, call.params)
+        return res.read(call.operation, call.params, principal=call.principal)
     if action == "update":
-        return res.update(call.operation, call.params, call.body)
+        return res.update(call.operation, call.params, call.body, principal=call.principal)
     if action == "delete":
-        return res.delete(call.operation, call.params)
+        return res.delete(call.operation, call.params, principal=call.principal)
     raise LookupError(f"unknown x-resource action {action}")
 
 

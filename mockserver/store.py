@@ -99,7 +99,7 @@ class Store:
         with self.lock:
             if len(fields) == 1:  # the usual lookup (a token, an email): from the field's index
                 ((field, value),) = fields.items()
-                if _hashable(value):
+                if hashable(value):
                     keys = self._index(name, field).get(value, ())
                     if len(keys) <= 1:  # several: the first in the table's order is the scan's
                         found = self.table(name)[keys[0]] if keys else None
@@ -165,7 +165,7 @@ class Store:
         for field, index in self._indexes.get(name, {}).items():
             if only is None or field in only:
                 value = record.get(field)
-                if _hashable(value) and key in index.get(value, ()):
+                if hashable(value) and key in index.get(value, ()):
                     index[value].remove(key)
                     if not index[value]:
                         del index[value]
@@ -176,7 +176,7 @@ class Store:
                 _enter(index, record.get(field), key)
 
 
-def _hashable(value) -> bool:
+def hashable(value) -> bool:
     try:
         hash(value)
     except TypeError:
@@ -186,5 +186,5 @@ def _hashable(value) -> bool:
 
 def _enter(index: dict, value, key) -> None:
     """A record with an unhashable value (a list) cannot equal a hashable one: not indexed."""
-    if _hashable(value):
+    if hashable(value):
         index.setdefault(value, []).append(key)
