@@ -20,6 +20,7 @@ from apispec.schema import properties, record_schema
 
 from ..errors import ApiError
 from ..fixtures import Record
+from ..keytypes import KeyTypes, not_held
 from ..resources import deleted, public, shape
 from . import Api, handlers
 
@@ -64,9 +65,10 @@ def _schemes() -> dict:
     return {name: raw.security_scheme(name) for name in raw.raw["components"]["securitySchemes"]}
 
 
-def key_types() -> dict:
-    """The `x-key-types` of the bearer scheme: prefix, rate_limit and permissions per key type."""
-    return next(found for s in _schemes().values() if (found := ext.credentials.key_types(s)))
+@functools.cache
+def key_types() -> KeyTypes:
+    """The key types of the bearer scheme (`x-key-types`) and their rules (keytypes.py)."""
+    return KeyTypes(contract(SLUG))
 
 
 def session_cookie() -> str:
@@ -79,27 +81,7 @@ def account_type(user: dict) -> str:
 
 
 def key_types_for(user: dict) -> list[str]:
-    """Key types an account may hold: `x-key-types` lists them from least to most privileged (as
-    the document does) and an account holds its own type's keys and every lesser type's."""
-    kinds = list(key_types())
-    return kinds[: kinds.index(account_type(user)) + 1]
-
-
-def rank(kind: str) -> int:
-    """How privileged a key type is: its place in `x-key-types` (user < organizer < admin)."""
-    return list(key_types()).index(kind)
-
-
-def worth(key: dict, user: dict) -> tuple[str, list[str]]:
-    """(key type, permissions) a key acts with: "Requires organizer account", "Requires admin
-    account": a key is worth at most what its account may now hold. A key of a type the account
-    may no longer hold (demoted, `admin: 0`) acts as its account's own type, with only the
-    permissions that type may hold; promoted again, it is worth all it holds again."""
-    if key["key_type"] in key_types_for(user):
-        return key["key_type"], list(key["permissions"])
-    kind = account_type(user)
-    allowed = key_types()[kind]["permissions"]
-    return kind, [p for p in key["permissions"] if p in allowed]
+    return key_types().held_by(account_type(user))
 
 
 # --- authentication -------------------------------------------------------------------------
@@ -131,7 +113,7 @@ def authenticate(store, scheme, credential):
         if key is None or not key_works(key, store.clock.today()) or user is None:
             return None
         store.update("keys", key["id"], {"last_used_at": store.clock.now_iso()})
-        kind, permissions = worth(key, user)
+        kind, permissions = key_types().worth(key, account_type(user))
         principal = {"sub": key["user_id"], "key_type": kind, "permissions": permissions,
                      "rate_key": rate_key(key), "key_id": key["id"], "via": "key"}
         if kind != key["key_type"]:
@@ -514,56 +496,6 @@ def listMyTickets(call):
 
 # --- API keys -------------------------------------------------------------------------------
 
-def check_permissions(key_type: str, permissions: list[str]) -> None:
-    """403 for permissions outside what the key type may hold (`x-key-types`)."""
-    outside = [p for p in permissions if p not in key_types()[key_type]["permissions"]]
-    if outside:
-        raise ApiError(403, f"permissions: a {key_type} key cannot hold {', '.join(outside)}", field="permissions")
-
-
-# A key's permissions limit what it can do with keys ("a subset of allowed permissions"): it grants
-# only what it holds, and it manages (updates, deactivates, deletes) another key of its account only
-# if it holds at least all that key holds, of a type no higher than its own. A login session is the
-# account itself, not a key: it may manage every key of its account, within what the account may
-# hold (the key types of `key_types_for`, the permissions of `x-key-types`).
-
-def by_key(call) -> bool:
-    return call.principal.get("via") == "key"
-
-
-def not_held(call, permissions) -> list[str]:
-    """Of `permissions`, those the calling key does not hold (`*` holds them all)."""
-    held = set(call.principal.get("permissions") or [])
-    return [] if "*" in held else [p for p in permissions if p not in held]
-
-
-def ensure_grantable(call, kind: str, permissions: list[str]) -> None:
-    """403 when the calling key would give a key more than it holds itself."""
-    if not by_key(call):
-        return
-    own = call.principal["key_type"]
-    if rank(kind) > rank(own):
-        raise ApiError(403, f"key_type: this {own} key cannot create or change {kind} keys: a key creates and "
-                            f"changes keys of its own type or a lesser one", field="key_type")
-    missing = not_held(call, permissions)
-    if missing:
-        raise ApiError(403, f"permissions: this key does not hold {', '.join(missing)}, so it cannot grant it",
-                       field="permissions")
-
-
-def ensure_manageable(call, key: dict) -> None:
-    """403 when the calling key holds less than another key it would update, deactivate or delete."""
-    if not by_key(call) or key["id"] == call.principal.get("key_id"):
-        return
-    own = call.principal["key_type"]
-    if rank(key["key_type"]) > rank(own):
-        raise ApiError(403, f"API key {key['id']} is a {key['key_type']} key; this {own} key cannot manage it")
-    missing = not_held(call, key["permissions"])
-    if missing:
-        raise ApiError(403, f"API key {key['id']} holds {', '.join(missing)}, which this key does not: "
-                            f"managing a key needs at least what it holds")
-
-
 def createKey(call):
     body = call.body
     with call.store.lock:
@@ -575,9 +507,9 @@ def createKey(call):
         if body.get("permissions"):
             permissions = list(dict.fromkeys(body["permissions"]))
         else:  # left out: all the key type's permissions that the creator may give
-            permissions = [p for p in spec["permissions"] if not not_held(call, [p])]
-        check_permissions(kind, permissions)
-        ensure_grantable(call, kind, permissions)
+            permissions = [p for p in spec["permissions"] if not not_held(call.principal, [p])]
+        key_types().check_permissions(kind, permissions)
+        key_types().ensure_grantable(call.principal, kind, permissions)
         ensure_expiry_to_come(body.get("expires_at"), call.store.clock.today())
         raw = spec["prefix"] + call.store.ids.token_hex(16)
         key = call.store.insert("keys", {"user_id": user["id"], "name": body["name"], "key_type": kind,
@@ -599,7 +531,7 @@ def own_key(call) -> dict:
     key = lookup(call, "keys", call.params["id"])
     if key["user_id"] != call.principal["sub"]:
         raise ApiError(403, f"API key {key['id']} belongs to another account")
-    ensure_manageable(call, key)
+    key_types().ensure_manageable(call.principal, key)
     return key
 
 
@@ -609,8 +541,9 @@ def updateKey(call):
         changes = declared(call)
         if "permissions" in changes:
             changes["permissions"] = list(dict.fromkeys(changes["permissions"]))
-            check_permissions(key["key_type"], changes["permissions"])
-            ensure_grantable(call, key["key_type"], changes["permissions"])  # its own too: never widened
+            # its own too: never widened
+            key_types().check_permissions(key["key_type"], changes["permissions"])
+            key_types().ensure_grantable(call.principal, key["key_type"], changes["permissions"])
         key = call.store.update("keys", key["id"], changes)
     return answer(call, public(key))
 

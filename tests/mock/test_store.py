@@ -3,10 +3,13 @@ the one a scan of the collection gives (the first record in the table's order)."
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from mockserver.sources import Ids
+from mockserver.app import Settings
+from mockserver.sources import FixedClock, Ids
 from mockserver.store import Store
+from mockserver.testing import running
 
 USERS = {"users": [{"id": 1, "email": "a@x.test", "_token": "t1", "tags": ["x"]},
                    {"id": 2, "email": "b@x.test", "_token": "t2"},
@@ -76,3 +79,22 @@ def test_new_ids_come_from_the_store_s_own_id_source():
     assert drawn[0] == drawn[1]                                     # the same seed, the same ids
     assert drawn[0][0].startswith("evt_") and len(drawn[0][0]) == 16
     assert Store({}, styles).insert("events", {})["id"] != drawn[0][0]  # unseeded: the system's randomness
+
+
+def test_a_mock_stamps_and_dates_by_the_clock_it_is_given():
+    """`Settings(clock=...)`: created records carry its time, and rules that compare with "today" (an
+    Amar key's expiry) use its date, not the machine's."""
+    clock = FixedClock("2031-03-04T05:06:07Z")
+    with running("amarevents", settings=Settings(validate_responses=True, clock=clock, ids=Ids.seeded(1))) as mock:
+        admin = {"Authorization": "Bearer ae_a_demo"}
+        key = httpx.post(mock.base_url + "/keys", headers=admin, timeout=10,
+                         json={"name": "k", "key_type": "user", "expires_at": "2031-03-04"}).json()["data"]
+        assert key["key"].startswith("ae_u_")
+        created = mock.store.get("keys", key["id"])
+        assert created["created_at"] == "2031-03-04T05:06:07Z"
+        past = httpx.post(mock.base_url + "/keys", headers=admin, timeout=10,
+                          json={"name": "k", "key_type": "user", "expires_at": "2031-03-03"})
+        assert past.status_code == 400 and "expires_at" in past.json()["error"]   # yesterday, by that clock
+        clock.at = clock.at.replace(year=2032)
+        assert httpx.get(mock.base_url + "/auth/me", timeout=10,
+                         headers={"Authorization": f"Bearer {key['key']}"}).status_code == 401  # expired
