@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-import importlib
 import json
 import pathlib
 import re
@@ -27,9 +26,10 @@ from connexion.resolver import Resolver
 from apispec import ext
 from apispec.model import Contract, Operation, contract
 
-from . import errors, journal
+from . import apis, errors, journal
 from . import fixtures as fixtures_module
 from .admin import ControlSurface
+from .apis import Api
 from .auth import security_map
 from .cors import Cors
 from .encoding import JSONIFIER
@@ -42,6 +42,7 @@ from .prefer import answer as preferred_answer
 from .ratelimit import KeyPolicy, SlidingWindow
 from .requestlog import RequestLog
 from .resources import Resources
+from .sources import Clock, Ids
 from .store import Store
 
 # Connexion inspects the signature of the handler and of each security function on every
@@ -76,26 +77,27 @@ class Settings:
     body_timeout: float = 30.0                  # the longest pause in a body; then 408
     limit_concurrency: int | None = 1000        # connections and requests at once; beyond: 503
     keep_alive_timeout: int = 5                 # an idle kept-alive connection is closed after it
+    # ---- the store's sources and checks (store.py, sources.py) ----------------------------------------
+    clock: Clock | None = None                  # timestamps and "today"; None: the wall clock
+    ids: Ids | None = None                      # tokens and random/uuid ids; None: `secrets`
+    verify_indexes: bool = False                # every indexed lookup checked against a scan (tests)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Call:
-    """What a handler gets: the operation, its validated inputs, who is calling, and the state."""
+    """What a handler gets (apis/__init__.py): the operation, its validated inputs, who is calling,
+    the state (the store, with its clock and id source, and the generic resource actions over it),
+    the contract and the rate window (None when the API has no rate limit)."""
 
     operation: Operation
     params: dict
     body: object
     principal: dict | None
     request: object
-    mock: Mock
-
-    @property
-    def store(self) -> Store:
-        return self.mock.store
-
-    @property
-    def resources(self) -> Resources:
-        return self.mock.resources
+    store: Store
+    resources: Resources
+    contract: Contract
+    rate_window: SlidingWindow | None = None
 
 
 class Mock:
@@ -104,30 +106,35 @@ class Mock:
     def __init__(self, slug: str, fixtures: dict, settings: Settings):
         self.contract: Contract = contract(slug)
         self.settings = settings
-        self.behaviour = importlib.import_module(f"mockserver.apis.{slug}")
-        self.store = Store(fixtures.get("collections", {}), id_styles=ext.resource.id_styles(self.contract))
-        self.resources = Resources(self.store)
+        self.api: Api = apis.load(slug)
+        self.store = Store(fixtures.get("collections", {}), id_styles=ext.resource.id_styles(self.contract),
+                           clock=settings.clock, ids=settings.ids, verify_indexes=settings.verify_indexes)
+        self.resources = Resources(self.store, self.contract)
         self.rate_window: SlidingWindow | None = None
         self.links = ProductionLinks(self.contract, fixtures)
         self.faults = Faults(self.contract)  # latency and faults set from /__admin/faults (faults.py)
 
     def authenticate(self, scheme: dict, credential: str):
-        return self.behaviour.authenticate(self.store, scheme, credential)
+        return self.api.authenticate(self.store, scheme, credential)
 
     def answerer(self, operation_id: str):
         """The operation's behaviour: `answer(params, body, principal, request, rate_headers)` ->
         (body, status, headers). The Connexion handler and the fast path both call it."""
         operation = self.contract.operations[operation_id]
-        custom = getattr(self.behaviour, operation_id, None)
+        custom = self.api.handlers.get(operation_id)
         if custom is None and not operation.resource:
             raise LookupError(f"{self.contract.slug}: no behaviour for {operation_id}")
         success = operation.success_status()
+        body_auth = self.api.authenticate_body if ext.credentials.body_auth(operation) else None
+        if ext.credentials.body_auth(operation) and body_auth is None:
+            raise LookupError(f"{self.contract.slug}: {operation_id} takes body credentials, and the API has no "
+                              f"authenticate_body")
 
         def answer(params: dict, body, principal, request, rate_headers):
-            call = Call(operation=operation, params=params, body=body, principal=principal, request=request,
-                        mock=self)
-            if ext.credentials.body_auth(operation):
-                call.principal = self.behaviour.authenticate_body(self.store, call.body or {})
+            call = Call(operation, params, body, principal, request, self.store, self.resources, self.contract,
+                        self.rate_window)
+            if body_auth is not None:
+                call.principal = body_auth(self.store, call.body or {})
             prefs = preferences(request)
             reason = None
             if prefs is NONE and self.faults.rules:  # an error status a /__admin/faults rule injects
@@ -227,15 +234,15 @@ def generic(call: Call):
     if action == "list":
         # filters may be query parameters or request-body fields (Eventify's POST lists)
         inputs = {**(call.body if isinstance(call.body, dict) else {}), **call.params}
-        return res.list(call.operation, inputs, call.request)
+        return res.list(call.operation, inputs, call.request, principal=call.principal)
     if action == "create":
-        return res.create(call.operation, call.body)
+        return res.create(call.operation, call.body, principal=call.principal)
     if action == "read":
-        return res.read(call.operation, call.params)
+        return res.read(call.operation, call.params, principal=call.principal)
     if action == "update":
-        return res.update(call.operation, call.params, call.body)
+        return res.update(call.operation, call.params, call.body, principal=call.principal)
     if action == "delete":
-        return res.delete(call.operation, call.params)
+        return res.delete(call.operation, call.params, principal=call.principal)
     raise LookupError(f"unknown x-resource action {action}")
 
 

@@ -13,17 +13,14 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from mockserver.app import Settings
-from mockserver.store import Store
 from mockserver.testing import running
-
-# every answer the store gives from an index is checked against a scan: a handler that changes
-# a record in place instead of through Store.update fails the test that reaches it
-Store.verify_indexes = True
 
 
 @pytest.fixture(scope="module")
 def mock(request):
-    settings = getattr(request.module, "SETTINGS", None) or Settings(validate_responses=True)
+    # every answer the store gives from an index is checked against a scan (a setting of this mock's
+    # store): a handler that changes a record in place instead of through Store.update fails the test
+    settings = getattr(request.module, "SETTINGS", None) or Settings(validate_responses=True, verify_indexes=True)
     with running(request.module.SLUG, settings=settings) as served:
         yield served
 

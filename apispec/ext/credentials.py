@@ -5,6 +5,8 @@
     x-issues-credential    the operation that logs in, and where its answer holds the credential
     x-revokes-credential   an operation that ends a credential (logout, a key deleted)
     x-key-types            on a security scheme: key types (roles) told by the key's prefix
+    x-auth-prefix          on an apiKey scheme in a header: the word before the key in the header's
+                           value (Tickets: `Authorization: Token <key>`)
 """
 
 from __future__ import annotations
@@ -39,3 +41,8 @@ def declared_key_types(contract) -> dict:
         if isinstance(scheme, dict):
             found.update(key_types(scheme))
     return found
+
+
+def auth_prefix(scheme: dict) -> str | None:
+    """The word an apiKey scheme's header value puts before the key (`Token`), or None."""
+    return value(scheme, "auth-prefix")

@@ -3,16 +3,15 @@
 Each API is served twice in process, fast path on and off, with response validation on; the
 same requests (reads, and writes with JSON bodies: good, bad, malformed, of other content
 types) go to both, in the same order, and must get the same status, body and headers. Random
-ids and tokens come from one seeded source per server, so both servers draw the same ones.
+ids and tokens come from one seeded id source per server (`Settings.ids`), and time from one fixed
+clock (`Settings.clock`), so both servers draw the same ones.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
-import random
-import secrets
-import uuid
 
 import httpx
 import pytest
@@ -20,8 +19,8 @@ import pytest
 from apispec import ext
 from apispec.model import contract
 from mockserver import resources
-from mockserver.apis import amarevents
 from mockserver.app import Settings, create_app
+from mockserver.sources import FixedClock, Ids
 
 JSON = {"Content-Type": "application/json"}
 NAMAK = {"Authorization": "Bearer YOUR_API_KEY"}
@@ -145,30 +144,14 @@ def _sweep(slug: str) -> list[tuple]:
     return first + last
 
 
-def _seeded(seed: int):
-    """Ids and tokens from one seeded source: the same draws for both servers."""
-    draw = random.Random(seed)
-    secrets.choice = draw.choice
-    secrets.token_hex = lambda n=32: draw.randbytes(n).hex()
-    secrets.token_urlsafe = lambda n=32: draw.randbytes(n).hex()
-    uuid.uuid4 = lambda: uuid.UUID(int=draw.getrandbits(128), version=4)
-
-
-@pytest.fixture(autouse=True)
-def _deterministic(monkeypatch):
-    for name in ("choice", "token_hex", "token_urlsafe"):
-        monkeypatch.setattr(secrets, name, getattr(secrets, name))
-    monkeypatch.setattr(uuid, "uuid4", uuid.uuid4)
-    for module in (resources, amarevents):  # timestamps to the second would differ across a tick
-        monkeypatch.setattr(module, "now_iso", lambda: "2026-01-01T00:00:00Z")
-
-
 async def _answers(slug: str, settings_for, requests):
     """[(fast answers), (Connexion answers)] for the same requests, sent in order."""
     out = []
     for fast in (True, False):
-        _seeded(7)
-        app = create_app(slug, settings=settings_for(fast))
+        # ids and tokens from one seeded source, the same draws for both servers; one instant for both
+        # (timestamps to the second would differ across a tick)
+        settings = dataclasses.replace(settings_for(fast), ids=Ids.seeded(7), clock=FixedClock())
+        app = create_app(slug, settings=settings)
         if app.mock.rate_window is not None:  # the same clock for both servers
             app.mock.rate_window.clock = app.mock.rate_window.wallclock = lambda: 1_000_000.0
         seen = []
@@ -219,7 +202,6 @@ def test_rate_limited_answers_match(slug, headers, path):
 
 def test_non_conforming_response_is_a_500_either_way(monkeypatch):
     """Response validation runs on the fast path too: a body off its schema is the API's 500."""
-    from mockserver import resources
 
     real = resources.Resources.read
 
