@@ -39,9 +39,7 @@ FORBIDDEN = {
 # rewrites it. The list only shrinks: a file listed here that no longer offends fails the test
 # (take it off). Empty it when those branches land.
 KNOWN_OFFENDERS = {
-    "mockserver/resources.py": "x-unique, x-messages, x-filter, x-sort read in place (the generic resources rewrite)",
     "mockserver/validation.py": "x-messages read in place (the request-path rewrite)",
-    "mockserver/apis/amarevents.py": "x-key-types, x-unique, x-messages read in place (the Amar resources rewrite)",
 }
 
 # Tests that must name an extension key: they build or change a spec, or check text that names one.
