@@ -43,7 +43,7 @@ from .ratelimit import KeyPolicy, SlidingWindow
 from .requestlog import RequestLog
 from .resources import Resources
 from .sources import Clock, Ids
-from .store import Store
+from .store import StoreApi, open_store
 
 # Connexion inspects the signature of the handler and of each security function on every
 # request (py-spy: ~11% of a read by id). The functions never change once the app is built.
@@ -81,6 +81,9 @@ class Settings:
     clock: Clock | None = None                  # timestamps and "today"; None: the wall clock
     ids: Ids | None = None                      # tokens and random/uuid ids; None: `secrets`
     verify_indexes: bool = False                # every indexed lookup checked against a scan (tests)
+    store: str | None = None                    # None: in memory; `redis://HOST:PORT/DB`: shared (store.py)
+    store_prefix: str = "mockserver"            # the shared store's keys: `<prefix>:<slug>:...`
+    reset_store: bool = False                   # a shared store back to the fixtures at start (else kept)
 
 
 @dataclasses.dataclass(slots=True)
@@ -94,7 +97,7 @@ class Call:
     body: object
     principal: dict | None
     request: object
-    store: Store
+    store: StoreApi
     resources: Resources
     contract: Contract
     rate_window: SlidingWindow | None = None
@@ -107,8 +110,10 @@ class Mock:
         self.contract: Contract = contract(slug)
         self.settings = settings
         self.api: Api = apis.load(slug)
-        self.store = Store(fixtures.get("collections", {}), id_styles=ext.resource.id_styles(self.contract),
-                           clock=settings.clock, ids=settings.ids, verify_indexes=settings.verify_indexes)
+        self.store = open_store(settings.store, fixtures.get("collections", {}),
+                                ext.resource.id_styles(self.contract), prefix=f"{settings.store_prefix}:{slug}",
+                                clock=settings.clock, ids=settings.ids, verify_indexes=settings.verify_indexes,
+                                reset=settings.reset_store)
         self.resources = Resources(self.store, self.contract)
         self.rate_window: SlidingWindow | None = None
         self.links = ProductionLinks(self.contract, fixtures)

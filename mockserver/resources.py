@@ -9,8 +9,6 @@ giving them the records it chose or the changes it computed.
 
 from __future__ import annotations
 
-import itertools
-
 from apispec import ext
 from apispec.ext.filters import matcher
 from apispec.ext.sorting import sort_key
@@ -18,7 +16,7 @@ from apispec.model import Contract, Operation
 from apispec.schema import object_parts, record_schema
 
 from .errors import ApiError
-from .store import Store, hashable
+from .store import StoreApi, hashable
 
 
 def singular(collection: str) -> str:
@@ -106,7 +104,7 @@ def starting_values(operation: Operation, now: str) -> dict:
     return values
 
 
-def unique_conflicts(store: Store, name: str, schema: dict, values: dict, own_id=None) -> ApiError | None:
+def unique_conflicts(store: StoreApi, name: str, schema: dict, values: dict, own_id=None) -> ApiError | None:
     """The refusal for the `x-unique` fields of `schema` whose value another record of `name` already
     holds (by the field's `x-unique` rule: its status and case), naming each; None when there is none.
     Hold `store.lock` from this check to the write, so two concurrent requests cannot both pass it."""
@@ -127,13 +125,13 @@ def unique_conflicts(store: Store, name: str, schema: dict, values: dict, own_id
     return ApiError(status, " ".join(taken.values()), fields=taken) if taken else None
 
 
-def _another(store: Store, name: str, field: str, given, own_id) -> bool:
+def _another(store: StoreApi, name: str, field: str, given, own_id) -> bool:
     return any(r.get("id") != own_id and r.get(field) == given for r in store.all(name))
 
 
 # --- filters and sorting (what x-filter and x-sort mean is in apispec.ext.filters) -------------
 
-def resolver(store: Store):
+def resolver(store: StoreApi):
     """Follows a resource URL to the record it names (Tickets API relations are URLs)."""
     def resolve(url: str):
         parts = [p for p in url.rstrip("/").split("/") if p]
@@ -141,7 +139,7 @@ def resolver(store: Store):
     return resolve
 
 
-def apply_filters(operation: Operation, records: list[dict], params: dict, store: Store) -> list[dict]:
+def apply_filters(operation: Operation, records: list[dict], params: dict, store: StoreApi) -> list[dict]:
     """The records every given filter admits; `params` holds query parameters and body fields."""
     for name, rule in ext.filters.inputs(operation):
         value = params.get(name)
@@ -207,21 +205,19 @@ def _default(operation: Operation, name: str | None) -> int:
 class TableView:
     """A collection in insertion order, sliced without copying it whole."""
 
-    def __init__(self, store: Store, name: str):
-        self.store, self.table = store, store.table(name)
+    def __init__(self, store: StoreApi, name: str):
+        self.store, self.name = store, name
 
     def __len__(self) -> int:
-        return len(self.table)
+        return self.store.count(self.name)
 
     def __iter__(self):
-        with self.store.lock:
-            return iter(list(self.table.values()))
+        return iter(self.store.all(self.name))
 
     def __getitem__(self, window: slice) -> list[dict]:
-        size = len(self.table)
+        size = len(self)
         start, stop = min(window.start or 0, size), min(size if window.stop is None else window.stop, size)
-        with self.store.lock:
-            return list(itertools.islice(self.table.values(), start, stop))
+        return self.store.window(self.name, start, stop) if start < stop else []
 
 
 # --- the five actions ----------------------------------------------------------------------
@@ -238,7 +234,7 @@ class Resources:
     on records the caller owns (`x-ownership`), a body field or parameter with `x-access` only for the
     key types it names."""
 
-    def __init__(self, store: Store, contract: Contract | None = None):
+    def __init__(self, store: StoreApi, contract: Contract | None = None):
         self.store = store
         self.contract = contract
 

@@ -16,6 +16,7 @@ from mockserver.app import Settings, load_fixtures
 from mockserver.testing import running
 
 SLUG = "amarevents"
+STORES = ("memory", "redis")  # the richest rules (capacity, keys, sessions) on both backends in `make test`
 USER = {"Authorization": "Bearer ae_u_demo"}        # karim, karim@email.com
 ORGANIZER = {"Authorization": "Bearer ae_o_demo"}   # techsociety, owns organization 3 (events 10, 11, 12)
 ADMIN = {"Authorization": "Bearer ae_a_demo"}
