@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test chromium lint bench fuzz contract-full contract-paced clean
+.PHONY: install run test test-redis chromium redis-server lint bench fuzz contract-full contract-paced clean
 
 install: $(STAMP)
 
@@ -20,8 +20,18 @@ run: install
 
 # Every test: specs, the mocks over HTTP and in headless Chromium, the contract suite against good
 # and broken servers, its HTML report in Chromium (Debian's chromium installed when missing, as root).
-test: install chromium
+test: install chromium redis-server
 	$(BIN)/python -m pytest
+
+# Every API's behaviour tests on both store backends (make test runs Amar's on both, the rest in memory).
+test-redis: install redis-server
+	MOCK_STORES=memory,redis $(BIN)/python -m pytest tests/mock
+
+redis-server:
+	@test -x /usr/bin/redis-server \
+	  || (command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	      && (apt-get install -y -qq redis-server || (apt-get update -qq && apt-get install -y -qq redis-server))) \
+	  || echo "redis-server not installed: the shared-store tests will fail (apt-get install redis-server)"
 
 chromium:
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver \

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import pathlib
 from collections.abc import Iterator
 
 import yaml
 
-SPEC_DIR = pathlib.Path(__file__).resolve().parent.parent / "specs"
-FIXTURES_DIR = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
+
+def _data_dir(name: str) -> pathlib.Path:
+    """specs/ or fixtures/: shipped inside this package once installed (`apispec/specs`, mapped from
+    the top of the repository by pyproject.toml), else at the top of the source checkout this
+    package sits in (a checkout, an editable install)."""
+    shipped = importlib.resources.files(__package__) / name
+    if shipped.is_dir():
+        return pathlib.Path(str(shipped))
+    return pathlib.Path(__file__).resolve().parent.parent / name
+
+
+SPEC_DIR = _data_dir("specs")
+FIXTURES_DIR = _data_dir("fixtures")
 SLUGS = ("namak", "amarevents", "tickets", "ecoevents", "eventify")
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 

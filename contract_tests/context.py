@@ -16,7 +16,7 @@ import requests
 import yaml
 
 from apispec.load import FIXTURES_DIR
-from apispec.model import Contract, contract
+from apispec.model import Contract, contract, slug_of
 
 
 @dataclasses.dataclass
@@ -156,7 +156,7 @@ def run_for(case) -> Run | None:
     run = _runs.get(id(schema))
     if run is not None:
         return run
-    slug = (schema.raw_schema.get("info") or {}).get("x-slug")
+    slug = slug_of(schema.raw_schema)
     if not slug:
         return None
     credentials = from_environment(slug, demo_credentials(slug))

@@ -61,13 +61,7 @@ def _operation(case, contract):
 
 # --- how an instance breaks a schema, and whether each way rests on the document ----------------
 
-def _inferred(node, keyword: str | None = None) -> bool:
-    """Whether `node` is inferred as a whole (`x-inferred: true`), or, given `keyword`, whether
-    that keyword of it is (`x-inferred: [minimum, ...]`)."""
-    if not isinstance(node, dict):
-        return False
-    mark = node.get("x-inferred")
-    return mark is True or (keyword is not None and isinstance(mark, list) and keyword in mark)
+_inferred = ext.inferred.covers  # whether a node, or one keyword of it, is inferred (`x-inferred`)
 
 
 def _parts(node) -> list[dict]:
@@ -140,7 +134,7 @@ def _how_broken(schema: dict, instance, *, bounds_unstated: bool, inferred_above
             elif any(_inferred(p, keyword) for p in _parts(holder)):
                 reason = f"inferred {keyword}"
             elif bounds_unstated and keyword in BOUNDS and not any(
-                    keyword in (p.get("x-messages") or {}) for p in _parts(holder)):
+                    keyword in ext.errors.messages(p) for p in _parts(holder)):
                 reason = f"{keyword} whose breach the document does not say is refused"
             described = f"{where}: {error.message[:120]}"
             (soft if reason else hard).append(f"{described} ({reason})" if reason else described)
@@ -250,7 +244,7 @@ def _negative_data(op, case, response, contract) -> str | None:
 
 
 def _positive_data(op, case, response, contract) -> str | None:
-    from .checks import _shape_errors  # one reading of the API's error body, the rules' own
+    from .rules.errors import shape_errors  # one reading of the API's error body, the rules' own
 
     if response.status_code not in BUSINESS_RULE_STATUSES:
         return None
@@ -259,7 +253,7 @@ def _positive_data(op, case, response, contract) -> str | None:
         template = contract.error_template(response.status_code, op)
     except LookupError:
         return None
-    if body is _NOT_GIVEN or _shape_errors(template, body):
+    if body is _NOT_GIVEN or shape_errors(template, body):
         return None
     named = _named_field(body, _request_fields(op, case, contract), _template_keys(template))
     if named is None:
@@ -287,7 +281,7 @@ def _page_past_maximum(op, case, response, contract) -> str | None:
     value = _sent(case, "query", size_name) if param else _NOT_GIVEN
     requested = _wire_value(value, schema) if value is not _NOT_GIVEN else None
     if (maximum is None or not isinstance(requested, int) or isinstance(requested, bool) or requested <= maximum
-            or "maximum" in (schema.get("x-messages") or {})):
+            or "maximum" in ext.errors.messages(schema)):
         return None
     body = _json(response)
     where = paging.get("items", "$")
@@ -342,7 +336,7 @@ def _request_fields(op, case, contract) -> set[str]:
         walk(body)
     names |= {str(k) for k in (case.query or {})} | {str(k) for k in (case.path_parameters or {})}
     names -= set((ext.credentials.body_auth(contract) or {}).values())
-    names -= {name for name, prop in (op.body_schema().get("properties") or {}).items() if prop.get("x-unique")}
+    names -= set(ext.unique.fields(op.body_schema()))
     return names
 
 

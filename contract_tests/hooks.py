@@ -7,10 +7,10 @@ from __future__ import annotations
 import schemathesis
 from schemathesis.config import OperationConfig
 
-from apispec.model import Operation, contract
+from apispec.model import Operation, contract, slug_of
 
-from . import checks as _checks  # our rules, registered beside Schemathesis's own
 from . import identity as _identity  # the run's credentials: Schemathesis's auth provider for our schemas
+from . import rules as _rules  # our rules, registered beside Schemathesis's own
 from . import uniqueness as _uniqueness  # unique_rejection_is_real, registered after them
 from .context import Credentials, run_for
 
@@ -37,7 +37,7 @@ def filter_failure(ctx, failure, case, response):
     A server error's report shows what the server answered."""
     code = getattr(failure, "code", "")
     if code == "ST101" and not failure.message:
-        failure.message = f"Answered {_checks._shown(response, 500)}"
+        failure.message = f"Answered {_rules.helpers.shown(response, 500)}"
     if code != "ST202":
         return True
     if any(value is None or value == "None" for value in (case.path_parameters or {}).values()):
@@ -82,7 +82,7 @@ def expect_documented_statuses(schema) -> None:
     """Per operation of one of our specs, `positive_data_acceptance` accepts what the spec
     documents for it (`accepted_statuses`), through Schemathesis's per-operation configuration:
     the same as an `[[operations]]` table with `include-operation-id` in schemathesis.toml."""
-    slug = (schema.raw_schema.get("info") or {}).get("x-slug")
+    slug = slug_of(schema.raw_schema)
     if not slug:
         return
     for op_id, op in contract(slug).operations.items():

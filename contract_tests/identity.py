@@ -104,10 +104,7 @@ def check_operation(run: Run, identity: Identity) -> Operation | None:
 
 
 def _key_types(run: Run) -> set:
-    types = set()
-    for scheme in (run.contract.raw.get("components", {}).get("securitySchemes") or {}).values():
-        types |= set(scheme.get("x-key-types") or {})
-    return types
+    return set(ext.credentials.declared_key_types(run.contract))
 
 
 def _describe(identity: Identity) -> str:

@@ -81,11 +81,10 @@ class Pacer:
         by_type = self.config.get("limits_by_key_type") or {}
         if not by_type:
             return self.config.get("limit")
-        for scheme in (self.contract.raw.get("components", {}).get("securitySchemes") or {}).values():
-            for key_type, about in (scheme.get("x-key-types") or {}).items():
-                prefix = (about or {}).get("prefix")
-                if prefix and prefix in key and key_type in by_type:
-                    return by_type[key_type]
+        for key_type, about in ext.credentials.declared_key_types(self.contract).items():
+            prefix = (about or {}).get("prefix")
+            if prefix and prefix in key and key_type in by_type:
+                return by_type[key_type]
         return min(by_type.values())
 
     def before(self, key: str | None) -> None:

@@ -26,12 +26,12 @@ from schemathesis.engine import from_schema as engine_for
 from apispec import ext
 from apispec.load import spec_path
 
-from . import checks as _checks  # noqa: F401  (registers our checks)
 from . import cleanup, deviations, identity, pacing
 from . import hooks as _hooks  # noqa: F401  (registers our hooks)
-from .checks import CUSTOM_CHECKS
+from . import rules as _rules  # noqa: F401  (registers our checks)
 from .context import Run, bind
 from .coverage import Coverage, documented_statuses
+from .rules import CUSTOM_CHECKS
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 

@@ -25,11 +25,12 @@ import weakref
 import jsonschema
 import requests
 
+from apispec import ext
 from apispec.model import Operation
 from apispec.schema import to_json_schema
 
-from .checks import _is_success, _judged, _shown, rule
 from .context import Run
+from .rules.helpers import is_success, judged, rule, shown
 
 # A rejection status a uniqueness conflict may be given in (409 is the conflict status itself).
 REJECTIONS = {400, 409, 422}
@@ -37,8 +38,7 @@ REJECTIONS = {400, 409, 422}
 
 def unique_fields(op: Operation) -> dict[str, dict]:
     """The request body's `x-unique` properties, by name."""
-    return {name: prop for name, prop in (op.body_schema().get("properties") or {}).items()
-            if isinstance(prop, dict) and prop.get("x-unique")}
+    return ext.unique.fields(op.body_schema())
 
 
 def claims_uniqueness(op: Operation, response) -> bool:
@@ -84,7 +84,7 @@ class Retry:
 
     @property
     def accepted(self) -> bool:
-        return _is_success(self.response)
+        return is_success(self.response)
 
 
 _retries: dict[int, dict] = {}  # id(run) -> {case id: Retry | None}, for as long as the run lives
@@ -121,7 +121,7 @@ def retry_with_fresh_values(run: Run, op: Operation, case) -> Retry | None:
             answer = None
         # judged only by an acceptance or a rejection of the same kind; anything else (a 401, a
         # 429, a crash, no answer) says nothing of uniqueness, and the refusal stands as reported
-        if answer is not None and (_is_success(answer) or answer.status_code in REJECTIONS):
+        if answer is not None and (is_success(answer) or answer.status_code in REJECTIONS):
             retry = Retry(values, answer)
     done[case.id] = retry
     return retry
@@ -130,7 +130,7 @@ def retry_with_fresh_values(run: Run, op: Operation, case) -> Retry | None:
 def uniqueness_retry(case, response) -> Retry | None:
     """The re-try that judges `response` to `case`, when it is a uniqueness refusal of a valid
     request (None otherwise, or when no re-try can be made)."""
-    run, op = _judged(case)
+    run, op = judged(case)
     if op is None or not claims_uniqueness(op, response):
         return None
     return retry_with_fresh_values(run, op, case)
@@ -146,7 +146,7 @@ def unique_rejection_is_real(ctx, response, case):
     if not retry.accepted:
         fresh = ", ".join(f"{k}={v!r}" for k, v in retry.values.items())
         raise AssertionError(
-            f"A valid request was refused as if a unique value were taken: {_shown(response)}. "
-            f"Sent again with fresh values ({fresh}), it was refused again: {_shown(retry.response)}. "
+            f"A valid request was refused as if a unique value were taken: {shown(response)}. "
+            f"Sent again with fresh values ({fresh}), it was refused again: {shown(retry.response)}. "
             f"The server refuses a valid value, not a taken one.")
     return None

@@ -11,28 +11,29 @@ docs (docs.py).
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import pathlib
 
 from apispec import ext
 from apispec.model import Contract, Operation, contract
 
+from . import apis, journal
 from . import fixtures as fixtures_module
-from . import journal
 from .admin import ControlSurface
+from .apis import Api
 from .cors import Cors
 from .docs import docs_app
 from .errors import ApiError
 from .faults import Faults
 from .limits import InputGate
-from .pipeline import Api
+from .pipeline import Pipeline
 from .prefer import NONE, Preferences, preferences
 from .prefer import answer as preferred_answer
 from .ratelimit import KeyPolicy, SlidingWindow
 from .requestlog import RequestLog
 from .resources import Resources
-from .store import Store
+from .sources import Clock, Ids
+from .store import StoreApi, open_store
 
 
 @dataclasses.dataclass
@@ -54,26 +55,30 @@ class Settings:
     body_timeout: float = 30.0                  # the longest pause in a body; then 408
     limit_concurrency: int | None = 1000        # connections and requests at once; beyond: 503
     keep_alive_timeout: int = 5                 # an idle kept-alive connection is closed after it
+    # ---- the store's sources and checks (store.py, sources.py) ----------------------------------------
+    clock: Clock | None = None                  # timestamps and "today"; None: the wall clock
+    ids: Ids | None = None                      # tokens and random/uuid ids; None: `secrets`
+    verify_indexes: bool = False                # every indexed lookup checked against a scan (tests)
+    store: str | None = None                    # None: in memory; `redis://HOST:PORT/DB`: shared (store.py)
+    store_prefix: str = "mockserver"            # the shared store's keys: `<prefix>:<slug>:...`
+    reset_store: bool = False                   # a shared store back to the fixtures at start (else kept)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Call:
-    """What a handler gets: the operation, its validated inputs, who is calling, and the state."""
+    """What a handler gets (apis/__init__.py): the operation, its validated inputs, who is calling,
+    the state (the store, with its clock and id source, and the generic resource actions over it),
+    the contract and the rate window (None when the API has no rate limit)."""
 
     operation: Operation
     params: dict
     body: object
     principal: dict | None
     request: object
-    mock: Mock
-
-    @property
-    def store(self) -> Store:
-        return self.mock.store
-
-    @property
-    def resources(self) -> Resources:
-        return self.mock.resources
+    store: StoreApi
+    resources: Resources
+    contract: Contract
+    rate_window: SlidingWindow | None = None
 
 
 class Mock:
@@ -82,30 +87,37 @@ class Mock:
     def __init__(self, slug: str, fixtures: dict, settings: Settings):
         self.contract: Contract = contract(slug)
         self.settings = settings
-        self.behaviour = importlib.import_module(f"mockserver.apis.{slug}")
-        self.store = Store(fixtures.get("collections", {}), id_styles=ext.resource.id_styles(self.contract))
-        self.resources = Resources(self.store)
+        self.api: Api = apis.load(slug)
+        self.store = open_store(settings.store, fixtures.get("collections", {}),
+                                ext.resource.id_styles(self.contract), prefix=f"{settings.store_prefix}:{slug}",
+                                clock=settings.clock, ids=settings.ids, verify_indexes=settings.verify_indexes,
+                                reset=settings.reset_store)
+        self.resources = Resources(self.store, self.contract)
         self.rate_window: SlidingWindow | None = None
         self.links = ProductionLinks(self.contract, fixtures)
         self.faults = Faults(self.contract)  # latency and faults set from /__admin/faults (faults.py)
 
     def authenticate(self, scheme: dict, credential: str):
-        return self.behaviour.authenticate(self.store, scheme, credential)
+        return self.api.authenticate(self.store, scheme, credential)
 
     def answerer(self, operation_id: str):
         """The operation's behaviour: `answer(params, body, principal, request, rate_headers)` ->
         (body, status, headers): the request pipeline's handle stage."""
         operation = self.contract.operations[operation_id]
-        custom = getattr(self.behaviour, operation_id, None)
+        custom = self.api.handlers.get(operation_id)
         if custom is None and not operation.resource:
             raise LookupError(f"{self.contract.slug}: no behaviour for {operation_id}")
         success = operation.success_status()
+        body_auth = self.api.authenticate_body if ext.credentials.body_auth(operation) else None
+        if ext.credentials.body_auth(operation) and body_auth is None:
+            raise LookupError(f"{self.contract.slug}: {operation_id} takes body credentials, and the API has no "
+                              f"authenticate_body")
 
         def answer(params: dict, body, principal, request, rate_headers):
-            call = Call(operation=operation, params=params, body=body, principal=principal, request=request,
-                        mock=self)
-            if ext.credentials.body_auth(operation):
-                call.principal = self.behaviour.authenticate_body(self.store, call.body or {})
+            call = Call(operation, params, body, principal, request, self.store, self.resources, self.contract,
+                        self.rate_window)
+            if body_auth is not None:
+                call.principal = body_auth(self.store, call.body or {})
             prefs = preferences(request)
             reason = None
             if prefs is NONE and self.faults.rules:  # an error status a /__admin/faults rule injects
@@ -180,15 +192,15 @@ def generic(call: Call):
     if action == "list":
         # filters may be query parameters or request-body fields (Eventify's POST lists)
         inputs = {**(call.body if isinstance(call.body, dict) else {}), **call.params}
-        return res.list(call.operation, inputs, call.request)
+        return res.list(call.operation, inputs, call.request, principal=call.principal)
     if action == "create":
-        return res.create(call.operation, call.body)
+        return res.create(call.operation, call.body, principal=call.principal)
     if action == "read":
-        return res.read(call.operation, call.params)
+        return res.read(call.operation, call.params, principal=call.principal)
     if action == "update":
-        return res.update(call.operation, call.params, call.body)
+        return res.update(call.operation, call.params, call.body, principal=call.principal)
     if action == "delete":
-        return res.delete(call.operation, call.params)
+        return res.delete(call.operation, call.params, principal=call.principal)
     raise LookupError(f"unknown x-resource action {action}")
 
 
@@ -216,8 +228,8 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
             rate["limits_by_key_type"] = {kind: override["limit"] for kind in rate["limits_by_key_type"]}
         window = SlidingWindow(settings.rate_limit_window or rate.get("window_seconds", 60))
     mock.rate_window = window
-    api = Api(mock, InputGate(settings), KeyPolicy(spec, window, rate), docs_app(spec))
-    served = ControlSurface(api, mock)
+    pipeline = Pipeline(mock, InputGate(settings), KeyPolicy(spec, window, rate), docs_app(spec))
+    served = ControlSurface(pipeline, mock)
     if settings.cors:
         served = Cors(served, spec, list(settings.cors_origins))
     if settings.request_log:

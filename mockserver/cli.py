@@ -12,25 +12,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import gc
+import http.client
 import ipaddress
 import json
 import logging
+import multiprocessing
 import pathlib
 import signal
 import socket
 import sys
+import time
 
 import uvicorn
 
+from apispec import ext
 from apispec.load import SLUGS
 from apispec.model import contract
 
 from . import limits, state
 from .adminguard import is_every_interface, is_loopback
 from .app import Settings, create_app, load_fixtures
+from .errors import ApiError
 from .fixtures import FixtureError
+from .store import open_store
 
 START_TIMEOUT = 60  # seconds for every server to be up once its socket is bound
 
@@ -208,6 +215,17 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     serve.add_argument("--allowed-host", nargs="+", default=(), metavar="NAME",
                        help="Host names /__admin admits beside 127.0.0.1, localhost and [::1] ('*': any)")
     serve.add_argument("--quiet", action="store_true", help="no line per request in the terminal")
+    shared = serve.add_argument_group("sharing one mock across workers and replicas")
+    shared.add_argument("--store", default=None, metavar="URL",
+                        help="keep the state in Redis (redis://HOST:PORT/DB), shared by every worker and every "
+                             "mockserver naming the same store and prefix; default: this process's memory")
+    shared.add_argument("--store-prefix", default="mockserver", metavar="P",
+                        help="the shared store's keys start with P:<api> (default %(default)s), so several mocks "
+                             "or teams can share one Redis")
+    shared.add_argument("--reset-store", action="store_true",
+                        help="load the fixtures into the shared store at start (default: keep the data it holds)")
+    shared.add_argument("--workers", type=_positive(int), default=1, metavar="N",
+                        help="worker processes per API (N > 1 needs --store)")
     limits_group = serve.add_argument_group("limits on every input (a request over one is refused in the "
                                             "API's own error body)")
     defaults = Settings()
@@ -230,6 +248,70 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                               metavar="SECONDS", help="an idle kept-alive connection is closed after it "
                                                       "(default %(default)s)")
     return parser, serve
+
+
+def _worker(slug: str, fixtures, settings: Settings, sock: socket.socket) -> None:
+    """One of `--workers N` processes serving `slug` on the socket the parent bound."""
+    app = create_app(slug, fixtures=fixtures, settings=settings)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, **limits.uvicorn_options(app))
+    gc.freeze()
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _answers(port: int, host: str) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1" if is_every_interface(host) else host, port, timeout=2)
+    try:
+        connection.request("GET", "/__admin/health")
+        return connection.getresponse().status < 500
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def _serve_workers(slugs: list[str], sockets: list[socket.socket], args, settings: Settings) -> int:
+    """`--workers N`: N processes per API on its one socket, their state in the shared store. The
+    store is set up here once (fixtures loaded, or kept), then the workers start; the table is
+    printed when every API answers; a signal stops them all."""
+    for slug in slugs:
+        fixtures = load_fixtures(slug, args.fixtures)
+        open_store(settings.store, fixtures.get("collections", {}), ext.resource.id_styles(contract(slug)),
+                   prefix=f"{settings.store_prefix}:{slug}", reset=settings.reset_store)
+    settings = dataclasses.replace(settings, reset_store=False)  # done once, above; not by each worker
+    spawn = multiprocessing.get_context("spawn")
+    workers = [spawn.Process(target=_worker, args=(slug, args.fixtures, settings, sock), name=f"{slug}-{n}")
+               for slug, sock in zip(slugs, sockets, strict=True) for n in range(args.workers)]
+    stopping: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
+    try:
+        for worker in workers:
+            worker.start()
+        ports = {slug: sock.getsockname()[1] for slug, sock in zip(slugs, sockets, strict=True)}
+        deadline = time.monotonic() + START_TIMEOUT
+        waiting = set(slugs)
+        while waiting and not stopping:
+            if time.monotonic() > deadline or not all(w.is_alive() for w in workers):
+                raise CliError(f"{', '.join(sorted(waiting))} did not start (see the lines above)")
+            waiting = {slug for slug in waiting if not _answers(ports[slug], args.host)}
+            time.sleep(0.05)
+        if stopping:
+            return 130
+        print(banner(slugs, args.host, args.port, args.fixtures, ports, admin_token=bool(args.admin_token))
+              + f"\n{args.workers} workers per API, their state in {settings.store} (prefix {settings.store_prefix}).",
+              flush=True)
+        while not stopping and all(w.is_alive() for w in workers):
+            time.sleep(0.1)
+        return 0 if stopping else 1
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()  # SIGTERM: uvicorn finishes open requests
+        for worker in workers:
+            worker.join(10)
+            if worker.is_alive():
+                worker.kill()
+                worker.join(5)
 
 
 def _positive(kind):
@@ -274,6 +356,13 @@ def main(argv=None) -> int:
     if is_every_interface(args.host):
         print(f"mockserver: warning: --host {args.host} serves on every network interface: anyone who can reach "
               f"this machine can call the APIs; /__admin needs the admin token", file=sys.stderr, flush=True)
+    if args.store is not None and not args.store.startswith(("redis://", "rediss://", "unix://")):
+        serve.error(f"argument --store: {args.store!r} is not a Redis URL (redis://HOST:PORT/DB)")
+    if args.workers > 1 and not args.store:
+        serve.error(f"--workers {args.workers} needs a shared store (--store redis://HOST:PORT/DB): each worker "
+                    f"would hold its own state")
+    if args.workers > 1 and args.state:
+        serve.error("--state goes with one worker (with --store, the state is kept in the store)")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings(validate_responses=args.validate_responses, rate_limit_window=args.rate_limit_window,
                         rate_limits={"limit": args.rate_limit} if args.rate_limit else None,
@@ -282,11 +371,14 @@ def main(argv=None) -> int:
                         max_body_bytes=args.max_body_bytes, max_query_params=args.max_query_params,
                         max_header_bytes=args.max_header_bytes, header_timeout=args.header_timeout,
                         body_timeout=args.body_timeout, limit_concurrency=args.limit_concurrency,
-                        keep_alive_timeout=args.keep_alive_timeout)
+                        keep_alive_timeout=args.keep_alive_timeout, store=args.store,
+                        store_prefix=args.store_prefix, reset_store=args.reset_store)
     sockets: list[socket.socket] = []
     try:
         for slug in slugs:
             sockets.append(_bind(slug, args.host, _port(slugs, slug, args.port)))
+        if args.workers > 1:
+            return _serve_workers(slugs, sockets, args, settings)
         kept = _kept_state(slugs[0], args.state) if args.state else None
         servers = []
         for slug, sock in zip(slugs, sockets, strict=True):
@@ -304,7 +396,7 @@ def main(argv=None) -> int:
         served = asyncio.run(_serve_all(servers, lambda: print(table, flush=True)))
         if args.state and served:
             _keep_state(slugs[0], app.mock.store, args.state)  # one API: its app
-    except (CliError, FixtureError) as exc:
+    except (CliError, FixtureError, ApiError) as exc:
         print("\n".join(f"mockserver: {line}" for line in str(exc).splitlines()), file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C while the apps were being built

@@ -9,7 +9,7 @@ A fixtures file is YAML (JSON is YAML too):
         - {id: evt_1, title: ...}
 
 Checked: the layout; every collection name is one the API keeps (the spec's `x-resource` names and
-the ones its module in `mockserver/apis/` lists in `COLLECTIONS`), so a misspelled one is an error,
+the ones its module in `mockserver/apis/` lists in its `API.collections`), so a misspelled one is an error,
 not an ignored list; every record against its collection's schema (the spec's component schema,
 or the module's own for what the spec does not describe, such as API keys), leaving out the
 mock's private fields (`_password`, `_token`: a leading underscore); ids unique in a collection.
@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
-import importlib
 import pathlib
 import re
 
@@ -31,7 +30,7 @@ import yaml
 from apispec.load import FIXTURES_DIR
 from apispec.model import contract
 from apispec.refs import deref
-from apispec.schema import to_json_schema
+from apispec.schema import object_parts, to_json_schema
 
 from .validation import FORMAT_CHECKER
 
@@ -144,7 +143,7 @@ def _problems(slug: str, data, source: str, layout_keys):
 
 @dataclasses.dataclass(frozen=True)
 class Record:
-    """How an API module declares a collection it keeps (its `COLLECTIONS`): the schema of a stored
+    """How an API module declares a collection it keeps (its `API.collections`): the schema of a stored
     record, a component of the spec by name or a JSON Schema of its own, with `also` components whose
     fields the record carries for other answers, `derived` fields the mock computes when it answers
     (not stored: not required), `omit` fields of the schema that are never stored, and `extra` fields
@@ -166,11 +165,13 @@ def kept_collections(slug: str) -> dict[str, dict]:
 @functools.cache
 def _schemas(slug: str) -> dict[str, dict]:
     spec = contract(slug)
-    declared = getattr(importlib.import_module(f"mockserver.apis.{slug}"), "COLLECTIONS", {})
+    from . import apis  # the API modules import this one (Record)
+
+    declared = apis.load(slug).collections
     names = {op.resource["name"] for op in spec.operations.values() if op.resource} | set(declared)
     missing = sorted(names - set(declared))
     if missing:
-        raise LookupError(f"mockserver/apis/{slug}.py: COLLECTIONS does not declare {', '.join(missing)}")
+        raise LookupError(f"mockserver/apis/{slug}.py: API.collections does not declare {', '.join(missing)}")
     return {name: _record_schema(spec.raw, declared[name]) for name in names}
 
 
@@ -179,15 +180,7 @@ def _record_schema(raw: dict, record: Record) -> dict:
         schema = deref(raw, raw["components"]["schemas"][schema]) if isinstance(schema, str) else schema
         return to_json_schema(schema)
 
-    def fields(schema) -> tuple[dict, list]:
-        """Properties and required fields of an object schema, through allOf."""
-        props, required = dict(schema.get("properties") or {}), list(schema.get("required") or [])
-        for part in schema.get("allOf") or []:
-            more, needed = fields(part)
-            props.update(more)
-            required += needed
-        return props, required
-
+    fields = object_parts  # properties and required fields, through allOf
     props, required = fields(component(record.schema))
     for other in record.also:
         more, _ = fields(component(other))

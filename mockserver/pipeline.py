@@ -266,7 +266,7 @@ class OperationPipeline:
         await response(scope, receive, send)
 
 
-class Api:
+class Pipeline:
     """The ASGI app of one API: routes each request to its operation's pipeline; `/__docs` and
     `/openapi.json` (and lifespan events) go to `docs`, the Connexion app that serves them."""
 

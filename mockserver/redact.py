@@ -27,6 +27,8 @@ import os
 import re
 import urllib.parse
 
+from apispec import ext
+
 _SECRET_NAME = re.compile(r"_*(password|passwd|secret|token|key|api_?key|session|session_?id|access_?key"
                           r"|[a-z0-9_]*_(password|token|secret))", re.IGNORECASE)
 _CREDENTIAL_COLLECTION = re.compile(r"(sessions|api_keys|tokens)", re.IGNORECASE)
@@ -57,7 +59,7 @@ def spec_secret_fields(raw: dict) -> set[str]:
                 walk(value)
 
     walk(raw)
-    body_auth = raw.get("x-body-auth")
+    body_auth = ext.credentials.body_auth(raw)
     if isinstance(body_auth, dict) and isinstance(body_auth.get("token"), str):
         found.add(body_auth["token"])
     return found

@@ -1,11 +1,22 @@
-"""The in-memory state of one mock: named collections of records, ids, locking, reset.
+"""The state of one mock: named collections of records, ids, locking, reset.
+
+`StoreApi` is the interface every handler uses (resources.py, apis/*.py, admin.py, state.py); two
+backends implement it: `Store`, in this process's memory (the default), and `RedisStore`
+(redisstore.py), shared by every worker and replica that names the same Redis and prefix.
+`open_store(url, ...)` picks one from `--store` (`memory`, or `redis://HOST:PORT/DB`).
+
+The in-memory backend:
 
 Every read-modify-write happens under one lock, so concurrent requests never lose a write
 or oversell a capacity: callers that need several steps to be atomic hold `store.lock`.
 
 A record changes only through `insert`, `update` and `delete`, never in place: `find` answers
 from an index per looked-up field (a token, an email), which those keep. With `verify_indexes`
-on, as in the tests, every answer from an index is checked against a scan.
+on (a per-store setting: `Store(verify_indexes=True)`, which the tests' mocks turn on through
+`Settings.verify_indexes`), every answer from an index is checked against a scan.
+
+Its time and randomness (new ids, tokens, timestamps) come from the `clock` and `ids` it is given
+(sources.py), which handlers reach as `store.clock` and `store.ids`.
 """
 
 from __future__ import annotations
@@ -14,16 +25,68 @@ import copy
 import itertools
 import pickle
 import re
-import secrets
 import threading
-import uuid
+from typing import Protocol
+
+from .sources import Clock, Ids
+
+
+class StoreApi(Protocol):
+    """What a mock's state offers its handlers, whichever backend holds it.
+
+    - `lock`: a reentrant context manager; a handler holds it from a check to the write that depends
+      on it (a capacity, a unique email), so no other request (in any worker or replica sharing the
+      store) runs a locked section or a write in between. Every write takes it too.
+    - records are dicts with an `id`; `get`/`find`/`all`/`window` answer them, `insert`/`update`/
+      `delete`/`delete_where` change them: a record changed in place is not a change (in Redis it is
+      a copy; in memory the indexes would go stale, which `verify_indexes` catches).
+    - `find(name, **fields)`: the first record (in insertion order) whose fields equal the values;
+      one field is answered from an index.
+    - `count`/`window(name, start, stop)`: a page of a collection in insertion order, without
+      reading the rest.
+    - `reset()` back to the fixtures; `load(collections)` replaces everything; `snapshot()`.
+    - `clock` and `ids`: where time and randomness come from (sources.py).
+    """
+
+    lock: object
+    clock: Clock
+    ids: Ids
+
+    def reset(self) -> None: ...
+    def load(self, collections: dict[str, list[dict]]) -> None: ...
+    def snapshot(self) -> dict[str, list[dict]]: ...
+    def new_id(self, name: str): ...
+    def all(self, name: str) -> list[dict]: ...
+    def count(self, name: str) -> int: ...
+    def window(self, name: str, start: int, stop: int) -> list[dict]: ...
+    def get(self, name: str, key): ...
+    def find(self, name: str, **fields): ...
+    def insert(self, name: str, record: dict) -> dict: ...
+    def update(self, name: str, key, changes: dict) -> dict | None: ...
+    def delete(self, name: str, key) -> dict | None: ...
+    def delete_where(self, name: str, predicate) -> int: ...
+
+
+def open_store(url: str | None, fixtures: dict | None = None, id_styles: dict[str, dict] | None = None, *,
+               prefix: str = "mockserver", clock: Clock | None = None, ids: Ids | None = None,
+               verify_indexes: bool = False, reset: bool = False) -> StoreApi:
+    """The store `url` names: None or `memory` (this process), `redis://HOST:PORT/DB` (shared, keys
+    under `prefix`; its data kept unless `reset`, loaded from the fixtures when the prefix is empty)."""
+    if url in (None, "", "memory"):
+        return Store(fixtures, id_styles, clock=clock, ids=ids, verify_indexes=verify_indexes)
+    from .redisstore import RedisStore
+
+    return RedisStore(url, fixtures, id_styles, prefix=prefix, clock=clock, ids=ids,
+                      verify_indexes=verify_indexes, reset=reset)
 
 
 class Store:
-    verify_indexes = False
-
-    def __init__(self, fixtures: dict | None = None, id_styles: dict[str, dict] | None = None):
+    def __init__(self, fixtures: dict | None = None, id_styles: dict[str, dict] | None = None, *,
+                 clock: Clock | None = None, ids: Ids | None = None, verify_indexes: bool = False):
         self.lock = threading.RLock()
+        self.clock = clock or Clock()
+        self.ids = ids or Ids()
+        self.verify_indexes = verify_indexes
         self._indexes: dict[str, dict[str, dict]] = {}  # collection -> field -> value -> [keys]
         # kept for reset as bytes, not a second tree of dicts: a fifth of the memory, and restoring
         # is a third of the time a deep copy takes (1M records: 1.6 s against 5.3 s)
@@ -61,15 +124,8 @@ class Store:
         kind = style.get("style", "sequence")
         prefix = style.get("prefix", "")
         table = self._data.setdefault(name, {})
-        if kind == "uuid":
-            return str(uuid.uuid4())
-        if kind == "random":
-            alphabet = {"hex": "0123456789abcdef", "digits": "0123456789"}.get(
-                style.get("alphabet", "hex"), style.get("alphabet", "hex"))
-            while True:
-                candidate = prefix + "".join(secrets.choice(alphabet) for _ in range(style.get("length", 12)))
-                if candidate not in table:
-                    return candidate
+        if kind in ("uuid", "random"):
+            return drawn_id(style, self.ids, table.__contains__)
         if name not in self._counters:
             numbers = [int(m.group(1)) for key in table
                        if (m := re.fullmatch(re.escape(prefix) + r"(\d+)", str(key)))]
@@ -85,6 +141,13 @@ class Store:
         with self.lock:
             return list(self.table(name).values())
 
+    def count(self, name: str) -> int:
+        return len(self.table(name))
+
+    def window(self, name: str, start: int, stop: int) -> list[dict]:
+        with self.lock:
+            return list(itertools.islice(self.table(name).values(), start, stop))
+
     def get(self, name: str, key):
         return self.table(name).get(key)
 
@@ -93,7 +156,7 @@ class Store:
         with self.lock:
             if len(fields) == 1:  # the usual lookup (a token, an email): from the field's index
                 ((field, value),) = fields.items()
-                if _hashable(value):
+                if hashable(value):
                     keys = self._index(name, field).get(value, ())
                     if len(keys) <= 1:  # several: the first in the table's order is the scan's
                         found = self.table(name)[keys[0]] if keys else None
@@ -159,7 +222,7 @@ class Store:
         for field, index in self._indexes.get(name, {}).items():
             if only is None or field in only:
                 value = record.get(field)
-                if _hashable(value) and key in index.get(value, ()):
+                if hashable(value) and key in index.get(value, ()):
                     index[value].remove(key)
                     if not index[value]:
                         del index[value]
@@ -170,7 +233,19 @@ class Store:
                 _enter(index, record.get(field), key)
 
 
-def _hashable(value) -> bool:
+def drawn_id(style: dict, ids: Ids, taken) -> str:
+    """A new uuid or random id (an `x-resource` id style) that `taken(candidate)` says is free."""
+    if style.get("style") == "uuid":
+        return ids.uuid4()
+    alphabet = {"hex": "0123456789abcdef", "digits": "0123456789"}.get(
+        style.get("alphabet", "hex"), style.get("alphabet", "hex"))
+    while True:
+        candidate = style.get("prefix", "") + "".join(ids.choice(alphabet) for _ in range(style.get("length", 12)))
+        if not taken(candidate):
+            return candidate
+
+
+def hashable(value) -> bool:
     try:
         hash(value)
     except TypeError:
@@ -180,5 +255,5 @@ def _hashable(value) -> bool:
 
 def _enter(index: dict, value, key) -> None:
     """A record with an unhashable value (a list) cannot equal a hashable one: not indexed."""
-    if _hashable(value):
+    if hashable(value):
         index.setdefault(value, []).append(key)

@@ -67,14 +67,21 @@ def running(slug: str, *, settings: Settings | None = None, fixtures=None, start
 
 class ServedProcess:
     """`mockserver serve ...` run as a user runs it, in a child process (this tree's code), its output
-    collected line by line. `start()` waits for the table (every mock up) and reads the roots from it."""
+    collected line by line. `start()` waits for the table (every mock up) and reads the roots from it.
+
+    `command` runs another installation instead (its `mockserver` script), with `env` as the whole
+    environment: nothing of this tree is put on its path."""
 
     TABLE_END = "A 'Prefer: "  # the last line of the table (cli.banner)
 
-    def __init__(self, *args: str, env: dict | None = None, cwd=None):
+    def __init__(self, *args: str, env: dict | None = None, cwd=None, command: list[str] | None = None):
         root = pathlib.Path(__file__).resolve().parent.parent
         self.args = ["serve", *args]
-        self.env = {**os.environ, "PYTHONPATH": str(root), "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.command = command or [sys.executable, "-m", "mockserver.cli"]
+        if command is None:
+            self.env = {**os.environ, "PYTHONPATH": str(root), "PYTHONUNBUFFERED": "1", **(env or {})}
+        else:
+            self.env = {**(env if env is not None else os.environ), "PYTHONUNBUFFERED": "1"}
         self.cwd = cwd or root
         self.stdout: list[str] = []
         self.stderr: list[str] = []
@@ -83,7 +90,7 @@ class ServedProcess:
         self._readers: list[threading.Thread] = []
 
     def launch(self) -> ServedProcess:
-        self.process = subprocess.Popen([sys.executable, "-m", "mockserver.cli", *self.args], cwd=self.cwd,
+        self.process = subprocess.Popen([*self.command, *self.args], cwd=self.cwd,
                                         env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for stream, lines in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr)):
             reader = threading.Thread(target=_collect, args=(stream, lines), daemon=True)

@@ -4,8 +4,13 @@ response validation on, so any response that breaks its spec fails the test that
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import shutil
+import socket
+import subprocess
 import tempfile
+import time
 
 import httpx
 import pytest
@@ -13,17 +18,94 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from mockserver.app import Settings
-from mockserver.store import Store
 from mockserver.testing import running
 
-# every answer the store gives from an index is checked against a scan: a handler that changes
-# a record in place instead of through Store.update fails the test that reaches it
-Store.verify_indexes = True
+REDIS_SERVER = "/usr/bin/redis-server"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """Debian's redis-server on a free loopback port, no persistence; `stop()`/`start()` on the same
+    port (the outage tests)."""
+
+    def __init__(self):
+        assert shutil.which(REDIS_SERVER), \
+            "redis-server is needed: apt-get install redis-server (make test does)"
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 10) -> None:
+        self.process = subprocess.Popen([REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+                                         "--save", "", "--appendonly", "no", "--protected-mode", "no"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+_prefixes = iter(range(1, 1 << 30))
+
+
+@pytest.fixture
+def redis_prefix():
+    """A key prefix no other test uses."""
+    return f"test{next(_prefixes)}"
+
+
+def pytest_generate_tests(metafunc):
+    """The suite's mock runs on each store backend a module names in `STORES`, else on those in the
+    environment's MOCK_STORES (`memory,redis`: `make test-redis`), else in memory."""
+    if "store_backend" in metafunc.fixturenames:
+        stores = getattr(metafunc.module, "STORES", None) or os.environ.get("MOCK_STORES", "memory").split(",")
+        metafunc.parametrize("store_backend", stores, indirect=True, scope="module")
 
 
 @pytest.fixture(scope="module")
-def mock(request):
-    settings = getattr(request.module, "SETTINGS", None) or Settings(validate_responses=True)
+def store_backend(request):
+    """None (in memory) or the URL of the session's Redis, with a prefix of the module's own."""
+    if request.param == "memory":
+        return None
+    server = request.getfixturevalue("redis_server")
+    return server.url, f"suite{next(_prefixes)}"
+
+
+@pytest.fixture(scope="module")
+def mock(request, store_backend):
+    # every answer the store gives from an index is checked against a scan (a setting of this mock's
+    # store): a handler that changes a record in place instead of through Store.update fails the test
+    settings = getattr(request.module, "SETTINGS", None) or Settings(validate_responses=True, verify_indexes=True)
+    if store_backend is not None:
+        url, prefix = store_backend
+        settings = dataclasses.replace(settings, store=url, store_prefix=prefix)
     with running(request.module.SLUG, settings=settings) as served:
         yield served
 

@@ -2,16 +2,20 @@
 extension means. Code outside `apispec/` reads an extension only through these modules
 (tests/test_layers.py holds it to that); specs/README.md documents each for spec authors.
 
-    resource     x-resource (generic action and collection), x-id (a collection's id style)
+    resource     x-resource (generic action, collection, parent, scope, where), x-id (a collection's
+                 id style), x-timestamp, x-refers-to, x-stored-as (how a record's fields are kept)
     filters      x-filter: which records a filter parameter admits
     sorting      x-sort: the sort parameters, and the order values sort in
     paging       x-pagination: the page style, its parameters and metadata names
     errors       x-error-body, x-error-codes, x-messages: each API's error body and its words
     unique       x-unique: fields no two records may share
-    access       x-access: which key types (roles) an operation admits
+    access       x-access: which key types (roles) an operation, a body field or a parameter admits;
+                 x-ownership: which account a record belongs to
+    states       x-states: the roles of a status enum's words (initial, approved, holds a place)
     rate_limit   x-rate-limit: the documented limits and window
     credentials  x-body-auth, x-issues-credential, x-revokes-credential, x-key-types
     inferred     x-inferred, x-alternative: what the spec infers beyond its document
+    lifecycle    x-sunset, x-stability-level, x-extensible-enum (oasdiff's lifecycle extensions)
 """
 
 from __future__ import annotations
@@ -30,7 +34,20 @@ def value(node, name: str, default=None):
     return default if found is None else found
 
 
-from . import access, credentials, errors, filters, inferred, paging, rate_limit, resource, sorting, unique  # noqa: E402
+from . import (  # noqa: E402
+    access,
+    credentials,
+    errors,
+    filters,
+    inferred,
+    lifecycle,
+    paging,
+    rate_limit,
+    resource,
+    sorting,
+    states,
+    unique,
+)
 
-__all__ = ["access", "credentials", "errors", "filters", "inferred", "paging", "rate_limit", "resource",
-           "sorting", "unique", "value"]
+__all__ = ["access", "credentials", "errors", "filters", "inferred", "lifecycle", "paging", "rate_limit", "resource",
+           "sorting", "states", "unique", "value"]

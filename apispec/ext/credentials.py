@@ -5,6 +5,8 @@
     x-issues-credential    the operation that logs in, and where its answer holds the credential
     x-revokes-credential   an operation that ends a credential (logout, a key deleted)
     x-key-types            on a security scheme: key types (roles) told by the key's prefix
+    x-auth-prefix          on an apiKey scheme in a header: the word before the key in the header's
+                           value (Tickets: `Authorization: Token <key>`)
 """
 
 from __future__ import annotations
@@ -28,3 +30,19 @@ def revokes(operation) -> dict | None:
 def key_types(scheme: dict) -> dict:
     """{key type: what the scheme says of it (its prefix...)} of a security scheme."""
     return value(scheme, "key-types", {})
+
+
+def declared_key_types(contract) -> dict:
+    """{key type: what its scheme says of it} over every security scheme of a spec (Contract or
+    raw dict): the roles a key's prefix tells apart. Empty when no scheme declares any."""
+    raw = contract if isinstance(contract, dict) else getattr(contract, "raw", None) or {}
+    found: dict = {}
+    for scheme in ((raw.get("components") or {}).get("securitySchemes") or {}).values():
+        if isinstance(scheme, dict):
+            found.update(key_types(scheme))
+    return found
+
+
+def auth_prefix(scheme: dict) -> str | None:
+    """The word an apiKey scheme's header value puts before the key (`Token`), or None."""
+    return value(scheme, "auth-prefix")

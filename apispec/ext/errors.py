@@ -28,6 +28,11 @@ def default_template(contract, operation=None):
     return None
 
 
+def bodies(node) -> dict | None:
+    """The `x-error-body` templates (by status) of a spec or operation, as written."""
+    return value(node, "error-body")
+
+
 def declared(spec: dict) -> bool:
     """Whether a spec (raw) declares its error body."""
     return value(spec, "error-body") is not None

@@ -14,3 +14,12 @@ def mark(node):
 
 def is_alternative(response) -> bool:
     return bool(value(response, "alternative")) if isinstance(response, dict) else False
+
+
+def covers(node, keyword: str | None = None) -> bool:
+    """Whether `node` is inferred as a whole (`x-inferred: true`), or, given `keyword`, whether
+    that keyword of it is (`x-inferred: [minimum, ...]`)."""
+    if not isinstance(node, dict):
+        return False
+    found = mark(node)
+    return found is True or (keyword is not None and isinstance(found, list) and keyword in found)

@@ -19,3 +19,28 @@ def of(operation) -> dict | None:
 
 def style(operation) -> str:
     return (of(operation) or UNPAGED).get("style", "none")
+
+
+# The page metadata a `meta` or `pagination` object may carry, by meaning -> the field name an API
+# gives it; an API's `x-pagination.meta` names its own (`{pages: totalPages, has_next: hasNext}`).
+META_MEANINGS = ("page", "limit", "total", "pages", "has_next", "has_prev")
+
+
+def meta_names(operation) -> dict[str, str]:
+    """{meaning: field name} of the page metadata the operation's `x-pagination.meta` declares
+    (`page`, `limit`, `total`, `pages`, `has_next`, `has_prev`); empty for an unpaged list."""
+    return dict((of(operation) or {}).get("meta") or {})
+
+
+def meta_values(operation, page: int, size: int, total: int) -> dict:
+    """The page metadata of page `page` of `size` items out of `total`, by the API's field names:
+    what a server must report, and what the mock reports."""
+    pages = -(-total // size) if size else 0
+    meaning = {"page": page, "limit": size, "total": total, "pages": pages,
+               "has_next": page < pages, "has_prev": page > 1}
+    return {name: meaning[key] for key, name in meta_names(operation).items() if key in meaning}
+
+
+def meta_object(operation) -> str | None:
+    """The response property holding the page metadata (`meta`, `pagination`), or None."""
+    return (of(operation) or {}).get("meta_in")

@@ -1,8 +1,10 @@
 """Amar Events: accounts with API keys and login sessions; organizers act only on their own
 organizations' events; ticket types are never oversold; stats are computed from the tickets.
 
-What the spec says (key types, prefixes, permissions, rate limits, statuses, required fields,
-defaults, uniqueness) is read from it; this module holds only the behaviour it cannot express.
+What the spec says is read from it: key types, prefixes, permissions and rate limits (`x-key-types`),
+who owns what and what goes with an event (`x-ownership`), which statuses hold a place (`x-states`),
+admin-only fields (`x-access`), starting values, uniqueness. The plain actions are the generic ones
+(`x-resource`, resources.py); this module holds only the behaviour no extension can express.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import functools
-import secrets
 import sys
 
+from apispec import ext
 from apispec.model import contract
+from apispec.schema import properties, record_schema
 
 from ..errors import ApiError
 from ..fixtures import Record
-from ..resources import apply_filters, deleted, now_iso, page_of, public, shape, singular
+from ..keytypes import KeyTypes, not_held
+from ..resources import deleted, public, shape
+from . import Api, handlers
 
 # the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py);
 # `sold` and `available` of a ticket type are counted when it is shown
@@ -38,32 +43,32 @@ COLLECTIONS = {
 }
 
 SLUG = "amarevents"
-
-# Ticket statuses (the spec's TicketStatus) with a meaning here: "approved" is Success (the
-# document's stats and "only if no approved tickets"); Pending and Success tickets hold a place
-# of their ticket type's capacity, Failed and Refunded ones give it back.
-APPROVED, PENDING, FAILED = "Success", "Pending", "Failed"
-HOLDS_PLACE = {PENDING, APPROVED}
-NEW_DONATION = "pending"
-# PUT /donations takes `approved`, which the platform stores as `verified` (decisions table)
-DONATION_STORED_AS = {"approved": "verified"}
-# "Organizers can update name, description, notice. Admins can also update plan and eventcount."
-ADMIN_ONLY_ORGANIZATION_FIELDS = ("plan", "eventcount")
-# "This permanently deletes the event, all tickets, ticket types, custom fields, and gallery entries."
-EVENT_PARTS = ("tickets", "ticket_types", "custom_fields", "gallery")
 AVAILABILITY = ("sold", "available")  # computed on every read of a ticket type, never stored
 
 
-# --- the spec's security schemes ------------------------------------------------------------
+# --- what the spec says, read once ----------------------------------------------------------
+
+@functools.cache
+def _ticket_status() -> dict:
+    """The stored ticket's status schema: its `x-states` say which word is approved, pending, failed,
+    and which hold a place of their ticket type's capacity."""
+    return properties(record_schema(contract(SLUG).operations["getTicket"].response_schema()))["status"]
+
+
+def status(role: str):
+    return ext.states.word(_ticket_status(), role)
+
 
 @functools.cache
 def _schemes() -> dict:
-    return contract(SLUG).raw["components"]["securitySchemes"]
+    raw = contract(SLUG)
+    return {name: raw.security_scheme(name) for name in raw.raw["components"]["securitySchemes"]}
 
 
-def key_types() -> dict:
-    """The `x-key-types` of the bearer scheme: prefix, rate_limit and permissions per key type."""
-    return next(s["x-key-types"] for s in _schemes().values() if "x-key-types" in s)
+@functools.cache
+def key_types() -> KeyTypes:
+    """The key types of the bearer scheme (`x-key-types`) and their rules (keytypes.py)."""
+    return KeyTypes(contract(SLUG))
 
 
 def session_cookie() -> str:
@@ -76,27 +81,7 @@ def account_type(user: dict) -> str:
 
 
 def key_types_for(user: dict) -> list[str]:
-    """Key types an account may hold: `x-key-types` lists them from least to most privileged (as
-    the document does) and an account holds its own type's keys and every lesser type's."""
-    kinds = list(key_types())
-    return kinds[: kinds.index(account_type(user)) + 1]
-
-
-def rank(kind: str) -> int:
-    """How privileged a key type is: its place in `x-key-types` (user < organizer < admin)."""
-    return list(key_types()).index(kind)
-
-
-def worth(key: dict, user: dict) -> tuple[str, list[str]]:
-    """(key type, permissions) a key acts with: "Requires organizer account", "Requires admin
-    account": a key is worth at most what its account may now hold. A key of a type the account
-    may no longer hold (demoted, `admin: 0`) acts as its account's own type, with only the
-    permissions that type may hold; promoted again, it is worth all it holds again."""
-    if key["key_type"] in key_types_for(user):
-        return key["key_type"], list(key["permissions"])
-    kind = account_type(user)
-    allowed = key_types()[kind]["permissions"]
-    return kind, [p for p in key["permissions"] if p in allowed]
+    return key_types().held_by(account_type(user))
 
 
 # --- authentication -------------------------------------------------------------------------
@@ -105,9 +90,9 @@ def rate_key(key: dict) -> str:
     return f"key:{key['id']}"
 
 
-def key_works(key: dict) -> bool:
+def key_works(key: dict, today: dt.date) -> bool:
     expires = key.get("expires_at")
-    return bool(key.get("is_active")) and (expires is None or dt.date.fromisoformat(expires) >= dt.date.today())
+    return bool(key.get("is_active")) and (expires is None or dt.date.fromisoformat(expires) >= today)
 
 
 def authenticate(store, scheme, credential):
@@ -125,10 +110,10 @@ def authenticate(store, scheme, credential):
                     "rate_key": f"session:{credential}", "via": "session", "session_id": credential}
         key = store.find("keys", _key=credential)
         user = store.get("users", key["user_id"]) if key is not None else None
-        if key is None or not key_works(key) or user is None:
+        if key is None or not key_works(key, store.clock.today()) or user is None:
             return None
-        store.update("keys", key["id"], {"last_used_at": now_iso()})
-        kind, permissions = worth(key, user)
+        store.update("keys", key["id"], {"last_used_at": store.clock.now_iso()})
+        kind, permissions = key_types().worth(key, account_type(user))
         principal = {"sub": key["user_id"], "key_type": kind, "permissions": permissions,
                      "rate_key": rate_key(key), "key_id": key["id"], "via": "key"}
         if kind != key["key_type"]:
@@ -138,74 +123,28 @@ def authenticate(store, scheme, credential):
 
 # --- shared helpers -------------------------------------------------------------------------
 
-def properties(schema: dict) -> dict:
-    """An object schema's properties, those of its `allOf` parts included."""
-    props = dict(schema.get("properties") or {})
-    for part in schema.get("allOf") or []:
-        props.update(properties(part))
-    return props
-
-
-def declared(schema: dict, body) -> dict:
-    """The body fields the schema declares (unknown fields are ignored, as the API does)."""
-    names = properties(schema)
-    return {k: v for k, v in (body or {}).items() if k in names}
-
-
-def starting_values(schema: dict, nulls: bool = True) -> dict:
-    """What a new object starts with: schema defaults, null where nullable, a creation time."""
-    values = {}
-    for name, prop in properties(schema).items():
-        if "default" in prop:
-            values[name] = prop["default"]
-        elif nulls and prop.get("nullable"):
-            values[name] = None
-        elif name == "created_at" and prop.get("format") == "date-time":
-            values[name] = now_iso()
-    return values
-
-
-def new_record(operation, body, **extra) -> dict:
-    """A record as `operation` creates it: the response object's starting values, then the
-    body's defaults and declared fields, then `extra`."""
-    record = starting_values(properties(operation.response_schema()).get("data", {}))
-    record.update(starting_values(operation.body_schema(), nulls=False))
-    record.update(declared(operation.body_schema(), body))
-    record.update(extra)
-    return record
-
-
 def answer(call, payload, headers=None):
     """The payload in the operation's success envelope (`{success: true, data: ...}`)."""
     return shape(call.operation.response_schema(), payload), call.operation.success_status(), headers or {}
 
 
 def listing(call, records):
-    """One page (or the whole list) of `records`, filtered as the operation's parameters say."""
-    records = apply_filters(call.operation, [public(r) for r in records], call.params, call.store)
-    body, headers = page_of(call.operation, records, call.params)
-    return body, 200, headers
+    """One page (or the whole list) of `records`: the generic list, its filters and paging."""
+    return call.resources.list(call.operation, call.params, call.request, records=records, principal=call.principal)
 
 
-def lookup(store, collection: str, key, field: str = "id") -> dict:
-    record = store.get(collection, key)
-    if record is None:
-        what = singular(collection)
-        message = f"{what.capitalize()} {key} not found" if field == "id" else f"{field}: {what} {key} not found"
-        raise ApiError(404, message, field=field)
-    return record
+def declared(call) -> dict:
+    """The body fields the operation's schema declares (unknown fields are ignored, as the API does)."""
+    names = properties(call.operation.body_schema())
+    return {k: v for k, v in (call.body or {}).items() if k in names}
 
 
-def path_id(call):
-    return call.params["id"]
+def lookup(call, collection: str, key, field: str = "id") -> dict:
+    return call.resources.get_or_404(collection, key, field)
 
 
 def me(call) -> dict:
-    return lookup(call.store, "users", call.principal["sub"])
-
-
-def is_admin(call) -> bool:
-    return call.principal.get("key_type") == "admin"
+    return lookup(call, "users", call.principal["sub"])
 
 
 def of_event(store, collection: str, event_id) -> list[dict]:
@@ -220,43 +159,19 @@ def tickets_of(store, email: str) -> list[dict]:
     return [t for t in store.all("tickets") if str(t.get("email", "")).lower() == email.lower()]
 
 
-def require_organization(call, organization_id, what: str) -> None:
-    """403 unless the caller is an admin or owns the organization."""
-    if is_admin(call) or organization_id in {o["id"] for o in owned_organizations(call.store, call.principal["sub"])}:
-        return
-    raise ApiError(403, f"{what} belongs to an organization you do not own")
-
-
-def managed_event(call, event_id, field: str = "id") -> dict:
-    event = lookup(call.store, "events", event_id, field)
-    require_organization(call, event["organization_id"], f"Event {event_id}")
-    return event
-
-
-def managed_ticket(call) -> dict:
-    ticket = lookup(call.store, "tickets", path_id(call))
-    event = call.store.get("events", ticket["event_id"]) or {}
-    require_organization(call, event.get("organization_id"), f"Ticket {ticket['id']}")
-    return ticket
-
-
-def ensure_unique(store, collection: str, schema: dict, values: dict, own_id=None) -> None:
-    """409 when another record already holds the value of an `x-unique` field (ignoring case)."""
-    for name, prop in properties(schema).items():
-        value = values.get(name)
-        if not prop.get("x-unique") or value is None:
-            continue
-        for other in store.all(collection):
-            if other["id"] != own_id and str(other.get(name, "")).lower() == str(value).lower():
-                message = (prop.get("x-messages") or {}).get("unique") or f"{name} '{value}' is already taken"
-                raise ApiError(409, message, field=name)
+def managed(call, collection: str, key, field: str = "id") -> dict:
+    """A record the caller may change: 404 unless it exists, 403 unless the caller owns it (`x-ownership`)."""
+    record = lookup(call, collection, key, field)
+    call.resources.ensure_owned(call.principal, collection, record)
+    return record
 
 
 # --- availability and stats -----------------------------------------------------------------
 
 def sold(store, ticket_type_id, ignore=None) -> int:
+    holds = status("holds_place")
     return sum(1 for t in store.all("tickets")
-               if t.get("ticket_type_id") == ticket_type_id and t["status"] in HOLDS_PLACE and t["id"] != ignore)
+               if t.get("ticket_type_id") == ticket_type_id and t["status"] in holds and t["id"] != ignore)
 
 
 def ticket_type_view(store, ticket_type: dict) -> dict:
@@ -292,8 +207,10 @@ def type_of_event(store, ticket_type_id, event_id) -> dict:
 
 def figures(tickets: list[dict]) -> dict:
     count = collections.Counter(t["status"] for t in tickets)
-    return {"total": len(tickets), "approved": count[APPROVED], "pending": count[PENDING], "failed": count[FAILED],
-            "revenue": min(float(sum(t["amount"] for t in tickets if t["status"] == APPROVED)), sys.float_info.max)}
+    approved = status("approved")
+    return {"total": len(tickets), "approved": count[approved], "pending": count[status("pending")],
+            "failed": count[status("failed")],
+            "revenue": min(float(sum(t["amount"] for t in tickets if t["status"] == approved)), sys.float_info.max)}
 
 
 def event_stats(store, event_id) -> dict:
@@ -315,29 +232,16 @@ def event_stats(store, event_id) -> dict:
 
 
 def add_ticket_type(call, event_id, fields: dict) -> dict:
-    record = new_record(call.mock.contract.operations["createTicketType"], {**fields, "event_id": event_id})
-    for name in AVAILABILITY:
-        record.pop(name, None)
-    return call.store.insert("ticket_types", record)
+    return call.resources.new(call.contract.operations["createTicketType"], {**fields, "event_id": event_id},
+                              principal=call.principal, leave_out=AVAILABILITY)
 
 
-def add_organization(call, fields: dict) -> dict:
-    record = new_record(call.mock.contract.operations["createOrganization"], fields,
-                        eventcount=fields.get("eventcount", 0))
-    return call.store.insert("organizations", record)
-
-
-def remove_event(store, event_id) -> None:
-    for collection in EVENT_PARTS:
-        store.delete_where(collection, lambda r: r.get("event_id") == event_id)
-    store.delete("events", event_id)
-
-
-def remove_user(store, user: dict) -> None:
+def remove_user(call, user: dict) -> None:
     """A user and their data: organizations (with their events and donations), keys, sessions, tickets."""
+    store = call.store
     for organization in owned_organizations(store, user["id"]):
         for event in [e for e in store.all("events") if e["organization_id"] == organization["id"]]:
-            remove_event(store, event["id"])
+            call.resources.remove("events", event["id"])  # with its parts (x-ownership)
         store.delete_where("donations", lambda d: d.get("organization_id") == organization["id"])  # noqa: B023
         store.delete("organizations", organization["id"])
     for collection in ("keys", "sessions"):
@@ -364,12 +268,8 @@ def profile(store, user: dict) -> dict:
 
 def registerUser(call):
     body = call.body
-    with call.store.lock:
-        ensure_unique(call.store, "users", call.operation.body_schema(), body)
-        fields = {k: v for k, v in body.items() if k != "password"}
-        user = call.store.insert("users", new_record(call.operation, fields, type="user", admin=0,
-                                                     _password=body["password"]))
-    return answer(call, public(user))
+    return call.resources.create(call.operation, {k: v for k, v in body.items() if k != "password"},
+                                 extra={"_password": body["password"]}, principal=call.principal)
 
 
 def login(call):
@@ -378,8 +278,8 @@ def login(call):
         user = next((u for u in call.store.all("users") if u["email"].lower() == email.lower()), None)
         if user is None or user.get("_password") != password:
             raise ApiError(401, "Invalid email or password")
-        token = secrets.token_urlsafe(24)
-        call.store.insert("sessions", {"id": token, "user_id": user["id"], "created_at": now_iso()})
+        token = call.store.ids.token_urlsafe(24)
+        call.store.insert("sessions", {"id": token, "user_id": user["id"], "created_at": call.store.clock.now_iso()})
     cookie = f"{session_cookie()}={token}; Path=/; HttpOnly; SameSite=Lax"
     return answer(call, public(user), {"Set-Cookie": cookie})
 
@@ -407,10 +307,6 @@ def getAuthMe(call):
 
 # --- events ---------------------------------------------------------------------------------
 
-def listEvents(call):
-    return listing(call, [e for e in call.store.all("events") if e["privacy"] == "public"])
-
-
 def ensure_deadline_by_date(event: dict) -> None:
     """400 when registration would close after the event: the deadline is the last day to register
     for it, so it is on or before the event's date (either may be unset: nothing to compare)."""
@@ -420,30 +316,27 @@ def ensure_deadline_by_date(event: dict) -> None:
                             f"on or before the event", field="deadline")
 
 
-def ensure_registration_open(event: dict) -> None:
+def ensure_registration_open(event: dict, today: dt.date) -> None:
     """409 for a registration after the event's deadline (the last day it takes one)."""
     deadline = event.get("deadline")
-    if deadline and deadline < dt.date.today().isoformat():  # YYYY-MM-DD: text order is date order
+    if deadline and deadline < today.isoformat():  # YYYY-MM-DD: text order is date order
         raise ApiError(409, f"event_id: registration for event {event['id']} ({event['name']}) closed on its "
                             f"deadline, {deadline}", field="event_id")
 
 
 def createEvent(call):
-    body = call.body
-    ensure_deadline_by_date(body)
+    ensure_deadline_by_date(call.body)
     with call.store.lock:
-        organization = lookup(call.store, "organizations", body["organization_id"], "organization_id")
-        require_organization(call, organization["id"], f"Organization {organization['id']}")
-        event = call.store.insert("events", new_record(call.operation, {k: v for k, v in body.items()
-                                                                         if k != "ticket_types"}))
-        for fields in body.get("ticket_types") or []:
+        event = call.resources.new(call.operation, {k: v for k, v in call.body.items() if k != "ticket_types"},
+                                   principal=call.principal)
+        for fields in call.body.get("ticket_types") or []:
             add_ticket_type(call, event["id"], fields)
     return answer(call, public(event))
 
 
 def getEvent(call):
     store = call.store
-    event = lookup(store, "events", path_id(call))
+    event = lookup(call, "events", call.params["id"])
     ticket_types = [ticket_type_view(store, tt) for tt in of_event(store, "ticket_types", event["id"])]
     return answer(call, {**public(event), "ticket_types": ticket_types,
                          "fields": [public(f) for f in of_event(store, "custom_fields", event["id"])]})
@@ -451,176 +344,116 @@ def getEvent(call):
 
 def updateEvent(call):
     with call.store.lock:
-        event = managed_event(call, path_id(call))
-        changes = declared(call.operation.body_schema(), call.body)
-        ensure_deadline_by_date({**event, **changes})
-        event = call.store.update("events", event["id"], changes)
-    return answer(call, public(event))
-
-
-def deleteEvent(call):
-    with call.store.lock:
-        event = managed_event(call, path_id(call))
-        remove_event(call.store, event["id"])
-    return deleted(call.operation, "events", event["id"])
-
-
-def listEventTickets(call):
-    event = managed_event(call, path_id(call))
-    return listing(call, of_event(call.store, "tickets", event["id"]))
+        event = managed(call, "events", call.params["id"])
+        ensure_deadline_by_date({**event, **declared(call)})
+        return call.resources.update(call.operation, call.params, call.body, principal=call.principal)
 
 
 def getEventStats(call):
-    event = managed_event(call, path_id(call))
+    event = managed(call, "events", call.params["id"])
     return answer(call, event_stats(call.store, event["id"]))
-
-
-def getEventGallery(call):
-    event = lookup(call.store, "events", path_id(call))
-    return listing(call, of_event(call.store, "gallery", event["id"]))
-
-
-def getEventFields(call):
-    event = lookup(call.store, "events", path_id(call))
-    return listing(call, of_event(call.store, "custom_fields", event["id"]))
 
 
 # --- organizations --------------------------------------------------------------------------
 
-def createOrganization(call):
-    with call.store.lock:
-        lookup(call.store, "users", call.body["user_id"], "user_id")
-        organization = add_organization(call, declared(call.operation.body_schema(), call.body))
-    return answer(call, public(organization))
-
-
 def getOrganization(call):
-    organization = lookup(call.store, "organizations", path_id(call))
+    organization = lookup(call, "organizations", call.params["id"])
     events = [public(e) for e in call.store.all("events")
               if e["organization_id"] == organization["id"] and e["privacy"] == "public"]
     events.sort(key=lambda e: e.get("date") or "", reverse=True)  # most recent first
     return answer(call, {**public(organization), "events": events})
 
 
-def updateOrganization(call):
-    with call.store.lock:
-        organization = lookup(call.store, "organizations", path_id(call))
-        require_organization(call, organization["id"], f"Organization {organization['id']}")
-        changes = declared(call.operation.body_schema(), call.body)
-        if not is_admin(call):
-            for name in ADMIN_ONLY_ORGANIZATION_FIELDS:
-                changes.pop(name, None)
-        organization = call.store.update("organizations", organization["id"], changes)
-    return answer(call, public(organization))
-
-
 # --- tickets --------------------------------------------------------------------------------
 
 def listTickets(call):
+    """Without `event_id`, the caller's own registrations (by email); with it, the event's tickets,
+    for its owner (`x-access` on the parameter admits organizer and admin keys)."""
+    call.resources.check_inputs(call.operation, call.principal, call.params, {})
     event_id = call.params.get("event_id")
     if event_id is None:
         return listing(call, tickets_of(call.store, me(call)["email"]))
-    if call.principal["key_type"] == "user":
-        raise ApiError(403, "event_id: listing an event's tickets needs an organizer or admin key", field="event_id")
-    event = managed_event(call, event_id, "event_id")
+    event = managed(call, "events", event_id, "event_id")
     return listing(call, of_event(call.store, "tickets", event["id"]))
 
 
 def createTicket(call):
     body, store = call.body, call.store
     with store.lock:  # check the place and take it in one step: never oversold
-        event = lookup(store, "events", body["event_id"], "event_id")
+        event = lookup(call, "events", body["event_id"], "event_id")
         ticket_type = None
         if body.get("ticket_type_id") is not None:
             ticket_type = type_of_event(store, body["ticket_type_id"], event["id"])
-        ensure_registration_open(event)
+        ensure_registration_open(event, store.clock.today())
         if ticket_type is not None:
             ensure_place(store, ticket_type)
         account = me(call)
-        fields = {k: v for k, v in body.items() if k not in ("transaction_id", "custom_fields")}
-        ticket = store.insert("tickets", new_record(
-            call.operation, fields,
-            name=body.get("name", account["username"]), email=body.get("email", account["email"]),
-            transid=body.get("transaction_id"), status=PENDING,
-            amount=float(body.get("amount", ticket_type["price"] if ticket_type else 0)),
-            _custom_fields=dict(body.get("custom_fields") or {})))
+        ticket = call.resources.new(
+            call.operation, {k: v for k, v in body.items() if k not in ("transaction_id", "custom_fields")},
+            extra={"name": body.get("name", account["username"]), "email": body.get("email", account["email"]),
+                   "transid": body.get("transaction_id"), "status": status("initial"),
+                   "amount": float(body.get("amount", ticket_type["price"] if ticket_type else 0)),
+                   "_custom_fields": dict(body.get("custom_fields") or {})})
     return answer(call, public(ticket))
 
 
 def getTicket(call):
-    ticket = lookup(call.store, "tickets", path_id(call))
-    if ticket["email"].lower() != me(call)["email"].lower():
-        event = call.store.get("events", ticket["event_id"]) or {}
-        require_organization(call, event.get("organization_id"), f"Ticket {ticket['id']}")
+    ticket = lookup(call, "tickets", call.params["id"])
+    if ticket["email"].lower() != me(call)["email"].lower():  # a registrant reads their own
+        call.resources.ensure_owned(call.principal, "tickets", ticket)
     return answer(call, {**public(ticket), "custom_fields": ticket.get("_custom_fields") or {}})
 
 
 def updateTicket(call):
     store = call.store
     with store.lock:
-        ticket = managed_ticket(call)
-        changes = declared(call.operation.body_schema(), call.body)
-        after = {**ticket, **changes}
+        ticket = managed(call, "tickets", call.params["id"])
+        after = {**ticket, **declared(call)}
         moved = after["ticket_type_id"] != ticket["ticket_type_id"]
-        if after["ticket_type_id"] is not None and (moved or (after["status"] in HOLDS_PLACE
-                                                              and ticket["status"] not in HOLDS_PLACE)):
+        holds = status("holds_place")
+        if after["ticket_type_id"] is not None and (moved or (after["status"] in holds
+                                                              and ticket["status"] not in holds)):
             ticket_type = type_of_event(store, after["ticket_type_id"], ticket["event_id"])
-            if after["status"] in HOLDS_PLACE:
+            if after["status"] in holds:
                 ensure_place(store, ticket_type, ignore=ticket["id"])
-        ticket = store.update("tickets", ticket["id"], changes)
-    return answer(call, public(ticket))
-
-
-def deleteTicket(call):
-    with call.store.lock:
-        ticket = managed_ticket(call)
-        call.store.delete("tickets", ticket["id"])
-    return deleted(call.operation, "tickets", ticket["id"])
+        return call.resources.update(call.operation, call.params, call.body, principal=call.principal)
 
 
 def verifyTicket(call):
-    ticket = managed_ticket(call)
-    event = lookup(call.store, "events", ticket["event_id"], "event_id")
+    ticket = managed(call, "tickets", call.params["id"])
+    event = lookup(call, "events", ticket["event_id"], "event_id")
     return answer(call, {"ticket_id": ticket["id"], "name": ticket["name"], "email": ticket["email"],
                          "status": ticket["status"], "event": event["name"], "event_date": event["date"],
-                         "valid": ticket["status"] == APPROVED})
+                         "valid": ticket["status"] == status("approved")})
 
 
 # --- ticket types ---------------------------------------------------------------------------
 
 def listTicketTypes(call):
-    event = lookup(call.store, "events", call.params["event_id"], "event_id")
+    event = lookup(call, "events", call.params["event_id"], "event_id")
     return listing(call, [ticket_type_view(call.store, tt) for tt in of_event(call.store, "ticket_types", event["id"])])
 
 
 def createTicketType(call):
     with call.store.lock:
-        event = managed_event(call, call.body["event_id"], "event_id")
-        ticket_type = add_ticket_type(call, event["id"], call.body)
+        ticket_type = add_ticket_type(call, call.body["event_id"], call.body)
     return answer(call, ticket_type_view(call.store, ticket_type))
-
-
-def managed_ticket_type(call) -> dict:
-    ticket_type = lookup(call.store, "ticket_types", path_id(call))
-    managed_event(call, ticket_type["event_id"], "event_id")
-    return ticket_type
 
 
 def updateTicketType(call):
     with call.store.lock:
-        ticket_type = managed_ticket_type(call)
-        changes = declared(call.operation.body_schema(), call.body)
-        ensure_capacity_holds(call.store, {**ticket_type, **changes})
-        ticket_type = call.store.update("ticket_types", ticket_type["id"], changes)
+        ticket_type = managed(call, "ticket_types", call.params["id"])
+        ensure_capacity_holds(call.store, {**ticket_type, **declared(call)})
+        ticket_type = call.store.update("ticket_types", ticket_type["id"], declared(call))
     return answer(call, ticket_type_view(call.store, ticket_type))
 
 
 def deleteTicketType(call):
     store = call.store
     with store.lock:
-        ticket_type = managed_ticket_type(call)
+        ticket_type = managed(call, "ticket_types", call.params["id"])
         tickets = [t for t in store.all("tickets") if t.get("ticket_type_id") == ticket_type["id"]]
-        approved = sum(1 for t in tickets if t["status"] == APPROVED)
+        approved = sum(1 for t in tickets if t["status"] == status("approved"))
         if approved:
             raise ApiError(409, f"Ticket type {ticket_type['id']} has {approved} approved ticket(s) and cannot "
                                 f"be deleted", field="id")
@@ -628,36 +461,6 @@ def deleteTicketType(call):
         for ticket in tickets:
             store.update("tickets", ticket["id"], {"ticket_type_id": None})
     return deleted(call.operation, "ticket_types", ticket_type["id"])
-
-
-# --- donations ------------------------------------------------------------------------------
-
-def listDonations(call):
-    donations = call.store.all("donations")
-    if not is_admin(call):
-        mine = {o["id"] for o in owned_organizations(call.store, call.principal["sub"])}
-        donations = [d for d in donations if d["organization_id"] in mine]
-    return listing(call, donations)
-
-
-def createDonation(call):
-    with call.store.lock:
-        if call.body.get("organization_id") is not None:
-            lookup(call.store, "organizations", call.body["organization_id"], "organization_id")
-        donation = call.store.insert("donations", new_record(call.operation, call.body, status=NEW_DONATION))
-    return answer(call, public(donation))
-
-
-def set_donation_status(call):
-    with call.store.lock:
-        donation = lookup(call.store, "donations", path_id(call))
-        require_organization(call, donation["organization_id"], f"Donation {donation['id']}")
-        status = call.body["status"]
-        donation = call.store.update("donations", donation["id"], {"status": DONATION_STORED_AS.get(status, status)})
-    return answer(call, public(donation))
-
-
-updateDonation = adminUpdateDonation = set_donation_status
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -674,13 +477,13 @@ def getMe(call):
 def updateMe(call):
     with call.store.lock:
         user = me(call)
-        changes = declared(call.operation.body_schema(), call.body)
+        changes = declared(call)
         password, current = changes.pop("password", None), changes.pop("current_password", None)
         if password is not None:
             if current != user.get("_password"):
                 raise ApiError(403, "current_password is incorrect", field="current_password")
             changes["_password"] = password
-        ensure_unique(call.store, "users", call.operation.body_schema(), changes, own_id=user["id"])
+        call.resources.ensure_unique(call.operation, "users", changes, own_id=user["id"])
         user = call.store.update("users", user["id"], changes)
         if password is not None:
             end_sessions(call, user["id"])
@@ -691,64 +494,7 @@ def listMyTickets(call):
     return listing(call, tickets_of(call.store, me(call)["email"]))
 
 
-def own_keys(call):
-    return listing(call, [k for k in call.store.all("keys") if k["user_id"] == call.principal["sub"]])
-
-
-listKeys = listMyKeys = own_keys
-
-
 # --- API keys -------------------------------------------------------------------------------
-
-def check_permissions(key_type: str, permissions: list[str]) -> None:
-    """403 for permissions outside what the key type may hold (`x-key-types`)."""
-    outside = [p for p in permissions if p not in key_types()[key_type]["permissions"]]
-    if outside:
-        raise ApiError(403, f"permissions: a {key_type} key cannot hold {', '.join(outside)}", field="permissions")
-
-
-# A key's permissions limit what it can do with keys ("a subset of allowed permissions"): it grants
-# only what it holds, and it manages (updates, deactivates, deletes) another key of its account only
-# if it holds at least all that key holds, of a type no higher than its own. A login session is the
-# account itself, not a key: it may manage every key of its account, within what the account may
-# hold (the key types of `key_types_for`, the permissions of `x-key-types`).
-
-def by_key(call) -> bool:
-    return call.principal.get("via") == "key"
-
-
-def not_held(call, permissions) -> list[str]:
-    """Of `permissions`, those the calling key does not hold (`*` holds them all)."""
-    held = set(call.principal.get("permissions") or [])
-    return [] if "*" in held else [p for p in permissions if p not in held]
-
-
-def ensure_grantable(call, kind: str, permissions: list[str]) -> None:
-    """403 when the calling key would give a key more than it holds itself."""
-    if not by_key(call):
-        return
-    own = call.principal["key_type"]
-    if rank(kind) > rank(own):
-        raise ApiError(403, f"key_type: this {own} key cannot create or change {kind} keys: a key creates and "
-                            f"changes keys of its own type or a lesser one", field="key_type")
-    missing = not_held(call, permissions)
-    if missing:
-        raise ApiError(403, f"permissions: this key does not hold {', '.join(missing)}, so it cannot grant it",
-                       field="permissions")
-
-
-def ensure_manageable(call, key: dict) -> None:
-    """403 when the calling key holds less than another key it would update, deactivate or delete."""
-    if not by_key(call) or key["id"] == call.principal.get("key_id"):
-        return
-    own = call.principal["key_type"]
-    if rank(key["key_type"]) > rank(own):
-        raise ApiError(403, f"API key {key['id']} is a {key['key_type']} key; this {own} key cannot manage it")
-    missing = not_held(call, key["permissions"])
-    if missing:
-        raise ApiError(403, f"API key {key['id']} holds {', '.join(missing)}, which this key does not: "
-                            f"managing a key needs at least what it holds")
-
 
 def createKey(call):
     body = call.body
@@ -761,42 +507,43 @@ def createKey(call):
         if body.get("permissions"):
             permissions = list(dict.fromkeys(body["permissions"]))
         else:  # left out: all the key type's permissions that the creator may give
-            permissions = [p for p in spec["permissions"] if not not_held(call, [p])]
-        check_permissions(kind, permissions)
-        ensure_grantable(call, kind, permissions)
-        ensure_expiry_to_come(body.get("expires_at"))
-        raw = spec["prefix"] + secrets.token_hex(16)
+            permissions = [p for p in spec["permissions"] if not not_held(call.principal, [p])]
+        key_types().check_permissions(kind, permissions)
+        key_types().ensure_grantable(call.principal, kind, permissions)
+        ensure_expiry_to_come(body.get("expires_at"), call.store.clock.today())
+        raw = spec["prefix"] + call.store.ids.token_hex(16)
         key = call.store.insert("keys", {"user_id": user["id"], "name": body["name"], "key_type": kind,
                                          "permissions": permissions, "rate_limit": spec["rate_limit"],
                                          "is_active": True, "expires_at": body.get("expires_at"),
-                                         "last_used_at": None, "created_at": now_iso(), "_key": raw})
+                                         "last_used_at": None, "created_at": call.store.clock.now_iso(), "_key": raw})
     return answer(call, {**public(key), "key": raw})  # the raw key, this once
 
 
-def ensure_expiry_to_come(expires_at) -> None:
+def ensure_expiry_to_come(expires_at, today: dt.date) -> None:
     """400 for an `expires_at` already past: a key created expired could never be used (a key works
     through its `expires_at` day, `key_works`)."""
-    if expires_at is not None and expires_at < dt.date.today().isoformat():  # YYYY-MM-DD: text order
+    if expires_at is not None and expires_at < today.isoformat():  # YYYY-MM-DD: text order
         raise ApiError(400, f"expires_at: {expires_at} is in the past; a key expires on today's date or a later one",
                        field="expires_at")
 
 
 def own_key(call) -> dict:
-    key = lookup(call.store, "keys", path_id(call))
+    key = lookup(call, "keys", call.params["id"])
     if key["user_id"] != call.principal["sub"]:
         raise ApiError(403, f"API key {key['id']} belongs to another account")
-    ensure_manageable(call, key)
+    key_types().ensure_manageable(call.principal, key)
     return key
 
 
 def updateKey(call):
     with call.store.lock:
         key = own_key(call)
-        changes = declared(call.operation.body_schema(), call.body)
+        changes = declared(call)
         if "permissions" in changes:
             changes["permissions"] = list(dict.fromkeys(changes["permissions"]))
-            check_permissions(key["key_type"], changes["permissions"])
-            ensure_grantable(call, key["key_type"], changes["permissions"])  # its own too: never widened
+            # its own too: never widened
+            key_types().check_permissions(key["key_type"], changes["permissions"])
+            key_types().ensure_grantable(call.principal, key["key_type"], changes["permissions"])
         key = call.store.update("keys", key["id"], changes)
     return answer(call, public(key))
 
@@ -821,7 +568,7 @@ def getAdminStats(call):
 
 def adminGetUser(call):
     store = call.store
-    user = lookup(store, "users", path_id(call))
+    user = lookup(call, "users", call.params["id"])
     return answer(call, {**profile(store, user),
                          "api_keys": [public(k) for k in store.all("keys") if k["user_id"] == user["id"]],
                          "ticket_count": len(tickets_of(store, user["email"]))})
@@ -829,12 +576,12 @@ def adminGetUser(call):
 
 def adminUpdateUser(call):
     with call.store.lock:
-        user = lookup(call.store, "users", path_id(call))
-        changes = declared(call.operation.body_schema(), call.body)
+        user = lookup(call, "users", call.params["id"])
+        changes = declared(call)
         promote, demote = changes.pop("promote_organizer", False), changes.pop("demote_organizer", False)
         if "password" in changes:
             changes["_password"] = changes.pop("password")
-        ensure_unique(call.store, "users", call.operation.body_schema(), changes, own_id=user["id"])
+        call.resources.ensure_unique(call.operation, "users", changes, own_id=user["id"])
         if promote:
             changes["type"] = "organizer"
         if demote:
@@ -843,27 +590,26 @@ def adminUpdateUser(call):
         if "_password" in changes:
             end_sessions(call, user["id"])
         if promote and not owned_organizations(call.store, user["id"]):
-            add_organization(call, {"name": user["username"], "user_id": user["id"]})
+            call.resources.new(call.contract.operations["createOrganization"],
+                               {"name": user["username"], "user_id": user["id"]})
     return answer(call, public(user))
 
 
 def adminDeleteUser(call):
     with call.store.lock:
-        user = lookup(call.store, "users", path_id(call))
-        remove_user(call.store, user)
+        user = lookup(call, "users", call.params["id"])
+        remove_user(call, user)
     return deleted(call.operation, "users", user["id"])
 
 
-def adminListPlans(call):
-    return listing(call, call.store.all("plans"))
-
-
 def adminListRateLimits(call):
-    window = call.mock.rate_window
+    window = call.rate_window
     usage = window.usage() if window else {}
-    start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=window.window if window else 60)
+    start = call.store.clock.now() - dt.timedelta(seconds=window.window if window else 60)
     rows = [{"api_key_id": k["id"], "name": k["name"], "key_type": k["key_type"], "user_id": k["user_id"],
              "requests": usage[rate_key(k)], "limit": k["rate_limit"],
              "window_start": start.strftime("%Y-%m-%dT%H:%M:%SZ")}
             for k in call.store.all("keys") if usage.get(rate_key(k))]
     return listing(call, rows)
+
+API = Api(collections=COLLECTIONS, authenticate=authenticate, handlers=handlers(globals(), SLUG))

@@ -7,7 +7,7 @@ import datetime as dt
 
 from ..errors import ApiError
 from ..fixtures import Record
-from . import api_key_principal
+from . import Api, api_key_principal, handlers
 
 # the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py)
 COLLECTIONS = {
@@ -51,3 +51,5 @@ def updateEvent(call):
         event = call.resources.get_or_404("events", call.params["id"])
         ensure_ends_after_start({**event, **{k: v for k, v in call.body.items() if k in ("startDate", "endDate")}})
         return call.resources.update(call.operation, call.params, call.body)
+
+API = Api(collections=COLLECTIONS, authenticate=authenticate, handlers=handlers(globals(), "ecoevents"))

@@ -8,7 +8,6 @@ import calendar
 import collections
 import datetime as dt
 import functools
-import secrets
 
 from apispec import ext
 from apispec.model import contract
@@ -16,6 +15,7 @@ from apispec.model import contract
 from ..errors import ApiError
 from ..fixtures import Record
 from ..resources import project, shape, unique_conflicts
+from . import Api, handlers
 
 # the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py): a
 # user is the profile login answers with (its password and token are the private `_password`, `_token`);
@@ -41,6 +41,14 @@ def _credential_fields() -> dict:
     return ext.credentials.body_auth(contract("eventify"))
 
 
+@functools.cache
+def _unauthorized(example: str) -> dict:
+    """A named example of the 401 the authenticated operations share (`invalidToken`, `tokenMismatch`):
+    the document's own words for it."""
+    media = contract("eventify").operations["getUserStatus"].response(401)["content"]["application/json"]
+    return media["examples"][example]["value"]
+
+
 def authenticate_body(store, body: dict) -> dict:
     """The user whose token the body carries; 401 `invalid_token` for an unknown token, the
     standard error body for a token that belongs to another username ("Token Mismatch")."""
@@ -48,15 +56,15 @@ def authenticate_body(store, body: dict) -> dict:
     token, username = body.get(fields["token"]), body.get(fields["username"])
     user = store.find("users", _token=token) if token else None
     if user is None:
-        raise ApiError(401, "Invalid token", field=fields["token"])
+        raise ApiError(401, _unauthorized("invalidToken")["status"], field=fields["token"])
     if user["username"] != username:
-        raise ApiError(401, "token does not match user", field=fields["username"], template="default")
+        raise ApiError(401, _unauthorized("tokenMismatch")["message"], field=fields["username"], template="default")
     return user
 
 
 def _new_token(store) -> str:
     while True:  # 40 hex characters, like the document's tokens
-        token = secrets.token_hex(20)
+        token = store.ids.token_hex(20)
         if store.find("users", _token=token) is None:
             return token
 
@@ -71,9 +79,9 @@ def _documented(call, field: str):
 def registerUser(call):
     body, store = call.body, call.store
     with store.lock:  # check and insert in one step: an email or phone number is never taken twice
-        taken = unique_conflicts(store, "users", call.operation.body_schema(), body)
-        if taken:
-            raise ApiError(400, " ".join(taken.values()), fields=taken)
+        refusal = unique_conflicts(store, "users", call.operation.body_schema(), body)  # x-unique's rule
+        if refusal is not None:
+            raise refusal
         user = store.insert("users", {**NEW_USER_PROFILE, "username": body["email"], "email": body["email"],
                                       "phone_number": body["phone_number"], "_password": body["password"],
                                       "_token": _new_token(store)})
@@ -86,7 +94,7 @@ def loginUser(call):
     with store.lock:
         user = store.find("users", username=body["username"]) or store.find("users", email=body["username"])
         if user is None or user["_password"] != body["password"]:
-            raise ApiError(401, "Invalid credentials.", field="username")
+            raise ApiError(401, call.operation.response_example(401)["errors"]["username"][0], field="username")
         if not user.get("_token"):  # logged out: a new token (a user holds at most one)
             user = store.update("users", user["id"], {"_token": _new_token(store)})
     schema = call.operation.response_schema()
@@ -174,3 +182,5 @@ def getEventsByMonthYear(call):
         "total_number_of_events": len(counted),
         "date_events": [{"date_of_event": day.isoformat(), "events_of_date": per_day[day]} for day in days],
     })
+
+API = Api(collections=COLLECTIONS, authenticate_body=authenticate_body, handlers=handlers(globals(), "eventify"))

@@ -1,12 +1,18 @@
 """Namak: bookings count against an event's capacity, and are cancelled with their event. (A new
-event's draft status, zero attendees and open capacity are the defaults its spec gives the created
-event.)"""
+event's draft status, zero attendees and open capacity, and a new booking's status, are the starting
+values its spec gives them.)"""
 
 from __future__ import annotations
 
+import functools
+
+from apispec import ext
+from apispec.model import contract
+from apispec.schema import properties, record_schema
+
 from ..errors import ApiError
 from ..fixtures import Record
-from . import api_key_principal
+from . import Api, api_key_principal, handlers
 
 # the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py)
 COLLECTIONS = {
@@ -18,7 +24,11 @@ COLLECTIONS = {
 }
 
 
-CANCELLED = "cancelled"  # a Booking status (the spec's enum)
+@functools.cache
+def cancelled() -> str:
+    """The Booking status of a booking whose event is cancelled (`x-states` of the spec's enum)."""
+    status = properties(record_schema(contract("namak").operations["createBooking"].response_schema()))["status"]
+    return ext.states.word(status, "cancelled")
 
 
 def authenticate(store, scheme, credential):
@@ -39,7 +49,7 @@ def createBooking(call):
             raise ApiError(409, f"attendees: only {max(capacity - booked, 0)} places left for "
                                 f"event {event['id']}", field="attendees")
         store.update("events", event["id"], {"attendees": booked + wanted})
-        return call.resources.create(call.operation, body, extra={"status": "confirmed"})
+        return call.resources.create(call.operation, body)  # confirmed: the status's default
 
 
 def deleteEvent(call):
@@ -49,6 +59,8 @@ def deleteEvent(call):
         answer = call.resources.delete(call.operation, call.params)
         event_id = call.params["id"]
         for booking in [b for b in call.store.all("bookings") if b.get("event_id") == event_id]:
-            if booking.get("status") != CANCELLED:
-                call.store.update("bookings", booking["id"], {"status": CANCELLED})
+            if booking.get("status") != cancelled():
+                call.store.update("bookings", booking["id"], {"status": cancelled()})
     return answer
+
+API = Api(collections=COLLECTIONS, authenticate=authenticate, handlers=handlers(globals(), "namak"))

@@ -3,13 +3,12 @@ served by the generic resources (link pagination, url-id filters through related
 
 from __future__ import annotations
 
-import functools
-
-from apispec.model import contract
+from apispec import ext
 
 from ..auth import strip_scheme
 from ..errors import ApiError
 from ..fixtures import Record
+from . import Api, handlers
 
 # the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py);
 # a user's password and token are private fields (`_password`, `_token`)
@@ -24,15 +23,8 @@ COLLECTIONS = {
 }
 
 
-@functools.cache
-def _key_prefix() -> str:
-    """The word before the key in `Authorization: Token <key>`: the auth scheme a 401 challenges
-    with (the spec's one-value `WWW-Authenticate` header)."""
-    return contract("tickets").raw["components"]["headers"]["WWWAuthenticate"]["schema"]["enum"][0]
-
-
 def authenticate(store, scheme, credential):
-    key = strip_scheme(credential, _key_prefix())
+    key = strip_scheme(credential, ext.credentials.auth_prefix(scheme) or "")
     user = store.find("users", _token=key) if key else None
     return {"sub": user["email"], "rate_key": key} if user else None
 
@@ -44,3 +36,5 @@ def obtainAuthToken(call):
     if user is None or user["_password"] != body["password"]:
         raise ApiError(401, call.operation.response_example(401)["detail"])
     return {"token": user["_token"]}
+
+API = Api(collections=COLLECTIONS, authenticate=authenticate, handlers=handlers(globals(), "tickets"))

@@ -167,11 +167,15 @@ def test_contract_test_invocations_name_valid_apis_at_their_mocks(workflow):
     assert sorted(slugs) == sorted(SLUGS)
 
 
-def test_it_diffs_changed_specs_as_markdown_and_fails_on_breaking(workflow):
+def test_it_diffs_changed_specs_as_annotations_and_a_comment_and_fails_on_breaking(workflow):
     diffs = [w for w in contract_test_runs(workflow) if w[1] == "diff"]
-    assert diffs and all(w[-2:] == ["--format", "markdown"] for w in diffs)
+    formats = sorted(w[w.index("--format") + 1] for w in diffs)
+    assert formats == ["githubactions", "markdown"]
+    # the old version straight from the base branch (a git revision), the new one from the checkout
+    assert all(w[2:4] == ["$BASE_REF:$spec", "$spec"] for w in diffs)
+    assert "--changelog" in next(w for w in diffs if "markdown" in w)
     scripts = "\n".join(step["run"] for _, step in run_steps(workflow))
-    assert "git show" in scripts and "specs/*.yaml" in scripts
+    assert "specs/*.yaml" in scripts
     assert any(step["uses"].startswith("actions/github-script@") and "createComment" in step["with"]["script"]
                for step in uses_steps(workflow))
     fail = [step for _, step in run_steps(workflow) if "breaking" in str(step.get("if", ""))]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import httpx
 
-from contract_tests.checks import credential_bound_to_identity, wrong_credential_rejected
 from contract_tests.context import Run, bind, demo_credentials
+from contract_tests.rules.auth import credential_bound_to_identity, wrong_credential_rejected
 from contract_tests.runner import Options, build_schema, execute
 from mockserver.app import Settings
 from mockserver.testing import running

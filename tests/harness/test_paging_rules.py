@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from contract_tests.checks import next_page_announced
 from contract_tests.context import Run, bind, demo_credentials
+from contract_tests.rules.paging import next_page_announced
 from contract_tests.runner import Options, build_schema
 from mockserver.app import Settings
 from mockserver.testing import running

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from contract_tests.checks import _slot_freed
+from contract_tests.rules.rate_limits import _slot_freed
 
 NOW = object()  # a Unix time, given as an offset from the moment the test runs (not collection)
 

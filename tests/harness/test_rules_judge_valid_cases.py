@@ -16,10 +16,13 @@ import schemathesis
 
 from apispec.model import contract
 from apispec.schema import to_json_schema
-from contract_tests import checks
-from contract_tests.checks import CUSTOM_CHECKS, invalid_inputs
 from contract_tests.context import Run, bind, demo_credentials
 from contract_tests.hooks import accepted_statuses
+from contract_tests.rules import CUSTOM_CHECKS
+from contract_tests.rules.errors import error_body_errors, error_body_matches_api
+from contract_tests.rules.filtering import filters_honoured, sorted_as_requested
+from contract_tests.rules.helpers import invalid_inputs, shown
+from contract_tests.rules.paging import page_metadata_consistent, page_within_limit
 from contract_tests.runner import Options, build_schema, execute
 from contract_tests.uniqueness import fresh_value
 from mockserver.app import Settings
@@ -115,12 +118,12 @@ def test_rules_return_true_when_they_do_not_apply_and_none_when_they_pass():
             "pagination": {"page": 1, "limit": 5, "total": 2, "totalPages": 1}}
     valid = operation.Case(query={"limit": 5, "sortBy": "name", "order": "asc"})
     invalid = operation.Case(query={"limit": 0, "sortBy": ["name", "capacity"]})
-    for rule in (checks.page_within_limit, checks.page_metadata_consistent, checks.sorted_as_requested):
+    for rule in (page_within_limit, page_metadata_consistent, sorted_as_requested):
         assert rule(None, _Answer(200, page), valid) is None, rule.__name__
         assert rule(None, _Answer(200, page), invalid) is True, rule.__name__
         assert rule(None, _Answer(400, {"error": {"code": "INVALID_REQUEST", "message": "x"}}), valid) is True
-    assert checks.filters_honoured(None, _Answer(200, page), valid) is True       # no filter was asked for
-    assert checks.error_body_matches_api(None, _Answer(200, page), valid) is True
+    assert filters_honoured(None, _Answer(200, page), valid) is True       # no filter was asked for
+    assert error_body_matches_api(None, _Answer(200, page), valid) is True
 
 
 # --- error bodies -------------------------------------------------------------------------------
@@ -135,17 +138,17 @@ def test_error_body_may_be_any_body_the_spec_gives_for_its_status(answer, passes
     """Eventify documents two 401 bodies (`anyOf`): either passes, anything else fails (it used
     to be skipped)."""
     run = Run("eventify", "http://127.0.0.1:9", demo_credentials("eventify"))
-    errors = checks._error_body_errors(run, run.contract.operations["getUserStatus"], answer)
+    errors = error_body_errors(run, run.contract.operations["getUserStatus"], answer)
     assert (errors == []) is passes, errors
 
 
 def test_a_body_that_is_not_json_is_shown_as_text():
     run = Run("namak", "http://127.0.0.1:9", demo_credentials("namak"))
     answer = _Answer(502, text="<html>Bad Gateway</html>", content_type="text/html")
-    errors = checks._error_body_errors(run, run.contract.operations["getEvent"], answer)
+    errors = error_body_errors(run, run.contract.operations["getEvent"], answer)
     assert errors == ["body is not JSON (text/html)"]
-    assert checks._shown(answer) == "502 <html>Bad Gateway</html>"
-    assert checks._shown(_Answer(500, text="")) == "500 (empty body)"
+    assert shown(answer) == "502 <html>Bad Gateway</html>"
+    assert shown(_Answer(500, text="")) == "500 (empty body)"
 
 
 def test_a_server_error_is_reported_with_its_status_and_body():
@@ -248,7 +251,7 @@ def test_filters_honoured_passes_only_what_it_judged():
     shown = {"events": [{"id": "evt_1", "status": "published"}], "pagination": {}}
     hidden = {"events": [{"id": "evt_1", "name": "no status shown"}], "pagination": {}}
     wrong = {"events": [{"id": "evt_1", "status": "draft"}], "pagination": {}}
-    assert checks.filters_honoured(None, _Answer(200, shown), case) is None
-    assert checks.filters_honoured(None, _Answer(200, hidden), case) is True
+    assert filters_honoured(None, _Answer(200, shown), case) is None
+    assert filters_honoured(None, _Answer(200, hidden), case) is True
     with pytest.raises(AssertionError, match="status='published' should return only matching items"):
-        checks.filters_honoured(None, _Answer(200, wrong), case)
+        filters_honoured(None, _Answer(200, wrong), case)

@@ -10,7 +10,7 @@ import pytest
 
 from apispec.model import contract
 from apispec.schema import schema_errors
-from contract_tests.checks import _shape_errors
+from contract_tests.rules.errors import shape_errors
 from mockserver.app import Settings
 from mockserver.testing import running
 
@@ -71,7 +71,7 @@ def assert_api_error(target: Target, response: httpx.Response):
     if "anyOf" in schema:
         assert schema_errors(spec.raw, schema, body) == [], body
     else:
-        assert _shape_errors(spec.error_template(response.status_code, op), body) == [], body
+        assert shape_errors(spec.error_template(response.status_code, op), body) == [], body
 
 
 def still_serving(target: Target, server) -> None:

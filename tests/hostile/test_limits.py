@@ -57,9 +57,9 @@ def status_and_body(answer: bytes) -> tuple[int, dict]:
 def assert_error_body(slug: str, status: int, body: dict, *words: str):
     """`body` is the API's own error body (its x-error-body for the status) and names `words`."""
     from apispec.model import contract
-    from contract_tests.checks import _shape_errors
+    from contract_tests.rules.errors import shape_errors
 
-    assert _shape_errors(contract(slug).error_template(status), body) == [], body
+    assert shape_errors(contract(slug).error_template(status), body) == [], body
     for word in words:
         assert word in json.dumps(body), (word, body)
 

@@ -177,3 +177,13 @@ def test_an_event_that_ends_before_it_starts_is_refused(client):
     moved = client.put(path, json={"startDate": "2026-07-01T09:00:00Z", "endDate": "2026-07-02T18:00:00Z"})
     assert moved.status_code == 200 and moved.json()["endDate"] == "2026-07-02T18:00:00Z"
     assert error_of(client.put("/api/events/evt_000000000000", json={"name": "x"}), 404)["code"] == "NOT_FOUND"
+
+
+def test_a_new_event_starts_like_every_api_s_new_records(client):
+    """Starting values: the schema's default (`status: draft`), null in an unset nullable field
+    (`description`), the creation time in the `x-timestamp` fields; an update restamps `updatedAt` only."""
+    bare = {k: v for k, v in SUMMIT.items() if k != "description"}
+    event = client.post("/api/events", json=bare).json()
+    assert (event["status"], event["description"]) == ("draft", None)
+    assert event["createdAt"] == event["updatedAt"]
+    assert client.get(f"/api/events/{event['id']}").json()["description"] is None

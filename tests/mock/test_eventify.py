@@ -201,6 +201,14 @@ def test_a_registered_email_cannot_register_twice(client):
     assert again.status_code == 400 and list(again.json()["errors"]) == ["email"]
 
 
+def test_an_email_taken_in_other_letters_is_taken_too(client):
+    """`x-unique`'s one rule: values compare ignoring case (here with the document's 400, `{status: 400}`)."""
+    assert post(client, "/api/user/register/", NEW_USER).status_code == 201
+    again = post(client, "/api/user/register/", {**NEW_USER, "email": NEW_USER["email"].upper(),
+                                                 "phone_number": "+15550002222"})
+    assert again.status_code == 400 and list(again.json()["errors"]) == ["email"]
+
+
 @pytest.mark.parametrize("body, field", [
     ({"phone_number": "+1555", "password": "x"}, "email"),
     ({"email": "a@example.com", "password": "x"}, "phone_number"),

@@ -5,7 +5,7 @@ reads, writes with good, bad, malformed, deeply nested, chunked and differently 
 and wrong credentials, two `Authorization` headers, repeated and unknown query parameters, typed path
 parameters, trailing slashes, unknown paths, methods a path lacks, HEAD, the docs), the status,
 body and headers the mock answered. It was recorded from the Connexion request stack the mock was
-served by before it had a pipeline of its own (`fast_path=False` at commit 4e6a613, where the fast
+served by before it had a pipeline of its own (`fast_path=False` on main at d6a6b9f, where the fast
 path answered the same, as tests/mock/test_fastpath.py then held), with
 
     PYTHONPATH=. python tests/mock/test_request_path.py --record
@@ -14,21 +14,18 @@ and recording again must give the same file. One kind of request is left out of 
 sent without its exact Content-Type, which that stack handed the handler as bytes (a 500); the
 last test here holds what the pipeline does with it instead. Each API is served by uvicorn on
 127.0.0.1 with response validation on; the requests go in order over HTTP; random ids and tokens
-come from one seeded source and the clock is fixed, so two runs draw the same ones. The server's port is written
-`PORT` in what is compared; `date`, `server` and `content-length` are not compared.
+come from one seeded source (`Settings.ids`) and time from a fixed clock (`Settings.clock`), so two
+runs draw the same ones. The server's port is written `PORT` in what is compared; `date`, `server`
+and `content-length` are not compared.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import pathlib
-import random
-import secrets
 import sys
-import uuid
 
 import httpx
 import pytest
@@ -36,8 +33,8 @@ import pytest
 from apispec import ext
 from apispec.model import contract
 from mockserver import resources
-from mockserver.apis import amarevents
 from mockserver.app import Settings
+from mockserver.sources import FixedClock, Ids
 from mockserver.testing import running
 
 ORACLE = pathlib.Path(__file__).with_name("request_path_answers.json")
@@ -222,37 +219,15 @@ def rate_limited_requests() -> dict[str, list[tuple]]:
 
 # ---- serving and recording ----------------------------------------------------------------------------
 
-@dataclasses.dataclass
-class Seeded:
-    """Ids and tokens from one seeded source, and fixed timestamps, for the time it is entered."""
-
-    seed: int = 7
-
-    def __enter__(self):
-        draw = random.Random(self.seed)
-        self.saved = [(secrets, name, getattr(secrets, name)) for name in ("choice", "token_hex", "token_urlsafe")]
-        self.saved += [(uuid, "uuid4", uuid.uuid4)] + [(m, "now_iso", m.now_iso) for m in (resources, amarevents)]
-        secrets.choice = draw.choice
-        secrets.token_hex = lambda n=32: draw.randbytes(n).hex()
-        secrets.token_urlsafe = lambda n=32: draw.randbytes(n).hex()
-        uuid.uuid4 = lambda: uuid.UUID(int=draw.getrandbits(128), version=4)
-        for module in (resources, amarevents):  # timestamps to the second would differ across a tick
-            module.now_iso = lambda: "2026-01-01T00:00:00Z"
-        return self
-
-    def __exit__(self, *exc):
-        for owner, name, value in self.saved:
-            setattr(owner, name, value)
-
-
 def settings(**overrides) -> Settings:
-    return Settings(validate_responses=True, **overrides)
+    """Response validation on; ids and tokens from one seeded source, time from one fixed clock."""
+    return Settings(validate_responses=True, ids=Ids.seeded(7), clock=FixedClock(), **overrides)
 
 
 def answers(slug: str, requests: list[tuple], **overrides) -> list[dict]:
     """What the mock answers each request, sent in order to a fresh server."""
     out = []
-    with Seeded(), running(slug, settings=settings(**overrides)) as server:
+    with running(slug, settings=settings(**overrides)) as server:
         window = server.app.mock.rate_window
         if window is not None:  # a fixed clock: the same Reset header each run
             window.clock = window.wallclock = lambda: 1_000_000.0
@@ -318,8 +293,8 @@ def test_a_non_conforming_response_is_the_apis_500(monkeypatch):
     """Response validation runs on every answer when it is on: a body off its schema is a 500."""
     real = resources.Resources.read
 
-    def broken(self, operation, params):
-        body, status = real(self, operation, params)
+    def broken(self, operation, params, **kwargs):
+        body, status = real(self, operation, params, **kwargs)
         return {**body, "title": 42}, status
 
     monkeypatch.setattr(resources.Resources, "read", broken)
