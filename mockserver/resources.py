@@ -17,6 +17,7 @@ from apispec.ext.sorting import sort_key
 from apispec.model import Contract, Operation
 from apispec.schema import object_parts, record_schema
 
+from .dates import check_order
 from .errors import ApiError
 from .store import Store, hashable
 
@@ -360,6 +361,7 @@ class Resources:
             record = {**starting_values(operation, self.store.clock.now_iso()), **fields, **(extra or {})}
             for name_ in leave_out:
                 record.pop(name_, None)
+            self.check_order(operation, record)
             self.ensure_unique(operation, name, record)
             return self.store.insert(name, record)
 
@@ -377,6 +379,7 @@ class Resources:
             if ext.resource.scope(operation):
                 self.ensure_owned(principal, name, record, key)
             changes = {**self.check_inputs(operation, principal, {}, accepted(operation, body)), **(extra or {})}
+            self.check_order(operation, {**record, **changes}, changed=changes)
             self.check_references(operation, changes)
             self.ensure_unique(operation, name, changes, own_id=key)
             for stamp in ext.resource.timestamps(record_schema(operation.response_schema()))["updated"]:
@@ -400,6 +403,12 @@ class Resources:
                 for record in [r for r in self.store.all(part) if r.get(field) == key]:
                     self.remove(part, record["id"])
             self.store.delete(name, key)
+
+    def check_order(self, operation: Operation, record: dict, changed=None) -> None:
+        """The refusal when `record` (as the operation would keep it) breaks a date order of its schema
+        (`x-before`, `x-after`); `changed`: the fields an update sends (None: a new record)."""
+        check_order(record_schema(operation.response_schema()), record, self.store.clock.today(),
+                    self.store.get, changed)
 
     def get_or_404(self, name: str, key, field: str = "id"):
         record = self.store.get(name, key)

@@ -11,6 +11,7 @@ extension means. Code outside `apispec/` reads an extension only through these m
     unique       x-unique: fields no two records may share
     access       x-access: which key types (roles) an operation, a body field or a parameter admits;
                  x-ownership: which account a record belongs to
+    dates        x-before, x-after: the order a record's dates keep (a deadline by the event's date)
     states       x-states: the roles of a status enum's words (initial, approved, holds a place)
     rate_limit   x-rate-limit: the documented limits and window
     credentials  x-body-auth, x-issues-credential, x-revokes-credential, x-key-types
@@ -37,6 +38,7 @@ def value(node, name: str, default=None):
 from . import (  # noqa: E402
     access,
     credentials,
+    dates,
     errors,
     filters,
     inferred,
@@ -49,5 +51,5 @@ from . import (  # noqa: E402
     unique,
 )
 
-__all__ = ["access", "credentials", "errors", "filters", "inferred", "lifecycle", "paging", "rate_limit", "resource",
+__all__ = ["access", "credentials", "dates", "errors", "filters", "inferred", "lifecycle", "paging", "rate_limit", "resource",
            "sorting", "states", "unique", "value"]
