@@ -15,6 +15,8 @@ from apispec.ext.sorting import sort_key
 from apispec.model import Contract, Operation
 from apispec.schema import object_parts, record_schema
 
+from .capacity import Capacity
+from .dates import check_order
 from .errors import ApiError
 from .store import StoreApi, hashable
 
@@ -237,6 +239,7 @@ class Resources:
     def __init__(self, store: StoreApi, contract: Contract | None = None):
         self.store = store
         self.contract = contract
+        self.capacity = Capacity(store, contract)
 
     # --- who may see and change what -------------------------------------------------------------
     def owner(self, collection: str, record: dict | None, depth: int = 0):
@@ -337,6 +340,7 @@ class Resources:
 
     def create(self, operation: Operation, body: dict, extra: dict | None = None, principal=None):
         record = self.new(operation, body, extra, principal)
+        record = self.capacity.view(operation.resource["name"], record)
         return shape(operation.response_schema(), public(record)), operation.success_status()
 
     def new(self, operation: Operation, body: dict, extra: dict | None = None, principal=None,
@@ -354,8 +358,10 @@ class Resources:
                 field = link["field"]
                 self.ensure_owned(principal, link["in"], self.get_or_404(link["in"], fields.get(field), field))
             record = {**starting_values(operation, self.store.clock.now_iso()), **fields, **(extra or {})}
-            for name_ in leave_out:
+            for name_ in (*leave_out, *self.capacity.derived(name)):
                 record.pop(name_, None)
+            self.check_order(operation, record)
+            self.capacity.check(name, record)
             self.ensure_unique(operation, name, record)
             return self.store.insert(name, record)
 
@@ -364,7 +370,7 @@ class Resources:
         record = self.get_or_404(name, key)
         if ext.resource.scope(operation):
             self.ensure_owned(principal, name, record, key)
-        return shape(operation.response_schema(), public(record)), 200
+        return shape(operation.response_schema(), public(self.capacity.view(name, record))), 200
 
     def update(self, operation: Operation, params: dict, body: dict, extra: dict | None = None, principal=None):
         name, key = operation.resource["name"], path_key(operation, params)
@@ -373,11 +379,13 @@ class Resources:
             if ext.resource.scope(operation):
                 self.ensure_owned(principal, name, record, key)
             changes = {**self.check_inputs(operation, principal, {}, accepted(operation, body)), **(extra or {})}
+            self.check_order(operation, {**record, **changes}, changed=changes)
+            self.capacity.check(name, {**record, **changes}, before=record)
             self.check_references(operation, changes)
             self.ensure_unique(operation, name, changes, own_id=key)
             for stamp in ext.resource.timestamps(record_schema(operation.response_schema()))["updated"]:
                 changes[stamp] = self.store.clock.now_iso()
-            record = self.store.update(name, key, changes)
+            record = self.capacity.view(name, self.store.update(name, key, changes))
         return shape(operation.response_schema(), public(record)), operation.success_status()
 
     def delete(self, operation: Operation, params: dict, principal=None):
@@ -396,6 +404,12 @@ class Resources:
                 for record in [r for r in self.store.all(part) if r.get(field) == key]:
                     self.remove(part, record["id"])
             self.store.delete(name, key)
+
+    def check_order(self, operation: Operation, record: dict, changed=None) -> None:
+        """The refusal when `record` (as the operation would keep it) breaks a date order of its schema
+        (`x-before`, `x-after`); `changed`: the fields an update sends (None: a new record)."""
+        check_order(record_schema(operation.response_schema()), record, self.store.clock.today(),
+                    self.store.get, changed)
 
     def get_or_404(self, name: str, key, field: str = "id"):
         record = self.store.get(name, key)

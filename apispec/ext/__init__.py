@@ -11,6 +11,8 @@ extension means. Code outside `apispec/` reads an extension only through these m
     unique       x-unique: fields no two records may share
     access       x-access: which key types (roles) an operation, a body field or a parameter admits;
                  x-ownership: which account a record belongs to
+    dates        x-before, x-after: the order a record's dates keep (a deadline by the event's date)
+    capacity     x-capacity: a quantity other records take places of, never oversold
     states       x-states: the roles of a status enum's words (initial, approved, holds a place)
     rate_limit   x-rate-limit: the documented limits and window
     credentials  x-body-auth, x-issues-credential, x-revokes-credential, x-key-types
@@ -36,7 +38,9 @@ def value(node, name: str, default=None):
 
 from . import (  # noqa: E402
     access,
+    capacity,
     credentials,
+    dates,
     errors,
     filters,
     inferred,
@@ -49,5 +53,5 @@ from . import (  # noqa: E402
     unique,
 )
 
-__all__ = ["access", "credentials", "errors", "filters", "inferred", "lifecycle", "paging", "rate_limit", "resource",
+__all__ = ["access", "capacity", "credentials", "dates", "errors", "filters", "inferred", "lifecycle", "paging", "rate_limit", "resource",
            "sorting", "states", "unique", "value"]

@@ -3,7 +3,8 @@ organizations' events; ticket types are never oversold; stats are computed from 
 
 What the spec says is read from it: key types, prefixes, permissions and rate limits (`x-key-types`),
 who owns what and what goes with an event (`x-ownership`), which statuses hold a place (`x-states`),
-admin-only fields (`x-access`), starting values, uniqueness. The plain actions are the generic ones
+admin-only fields (`x-access`), starting values, uniqueness, places never oversold (`x-capacity`),
+date order (`x-before`, `x-after`). The plain actions are the generic ones
 (`x-resource`, resources.py); this module holds only the behaviour no extension can express.
 """
 
@@ -25,7 +26,7 @@ from ..resources import deleted, public, shape
 from . import Api, handlers
 
 # the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py);
-# `sold` and `available` of a ticket type are counted when it is shown
+# `sold` and `available` of a ticket type are counted when it is shown (`x-capacity`, capacity.py)
 COLLECTIONS = {
     "users": Record("User"),
     "keys": Record("ApiKey"),
@@ -43,7 +44,6 @@ COLLECTIONS = {
 }
 
 SLUG = "amarevents"
-AVAILABILITY = ("sold", "available")  # computed on every read of a ticket type, never stored
 
 
 # --- what the spec says, read once ----------------------------------------------------------
@@ -166,36 +166,7 @@ def managed(call, collection: str, key, field: str = "id") -> dict:
     return record
 
 
-# --- availability and stats -----------------------------------------------------------------
-
-def sold(store, ticket_type_id, ignore=None) -> int:
-    holds = status("holds_place")
-    return sum(1 for t in store.all("tickets")
-               if t.get("ticket_type_id") == ticket_type_id and t["status"] in holds and t["id"] != ignore)
-
-
-def ticket_type_view(store, ticket_type: dict) -> dict:
-    """A ticket type with its availability; capacity 0 is unlimited (nothing `available` to count)."""
-    taken, capacity = sold(store, ticket_type["id"]), ticket_type["capacity"]
-    return {**public(ticket_type), "sold": taken, "available": max(capacity - taken, 0) if capacity else None}
-
-
-def ensure_place(store, ticket_type: dict, ignore=None) -> None:
-    """409 when every place of the ticket type is taken (call under `store.lock`)."""
-    capacity = ticket_type["capacity"]
-    if capacity and sold(store, ticket_type["id"], ignore) >= capacity:
-        raise ApiError(409, f"ticket_type_id: ticket type {ticket_type['id']} ({ticket_type['name']}) is sold out, "
-                            f"all {capacity} places are taken", field="ticket_type_id")
-
-
-def ensure_capacity_holds(store, ticket_type: dict) -> None:
-    """409 for a capacity below the places already held (Pending and Success tickets): lowering it
-    must not take back a place a registration holds (0 = unlimited holds them all)."""
-    capacity, taken = ticket_type["capacity"], sold(store, ticket_type["id"])
-    if capacity and capacity < taken:
-        raise ApiError(409, f"capacity: ticket type {ticket_type['id']} ({ticket_type['name']}) already has {taken} "
-                            f"places held; its capacity cannot go below {taken}", field="capacity")
-
+# --- tickets of a ticket type, and stats ----------------------------------------------------
 
 def type_of_event(store, ticket_type_id, event_id) -> dict:
     ticket_type = store.get("ticket_types", ticket_type_id)
@@ -233,7 +204,7 @@ def event_stats(store, event_id) -> dict:
 
 def add_ticket_type(call, event_id, fields: dict) -> dict:
     return call.resources.new(call.contract.operations["createTicketType"], {**fields, "event_id": event_id},
-                              principal=call.principal, leave_out=AVAILABILITY)
+                              principal=call.principal)
 
 
 def remove_user(call, user: dict) -> None:
@@ -307,25 +278,7 @@ def getAuthMe(call):
 
 # --- events ---------------------------------------------------------------------------------
 
-def ensure_deadline_by_date(event: dict) -> None:
-    """400 when registration would close after the event: the deadline is the last day to register
-    for it, so it is on or before the event's date (either may be unset: nothing to compare)."""
-    date, deadline = event.get("date"), event.get("deadline")
-    if date and deadline and deadline > date:  # both YYYY-MM-DD (`format: date`): text order is date order
-        raise ApiError(400, f"deadline: {deadline} is after the event's date {date}; registration must close "
-                            f"on or before the event", field="deadline")
-
-
-def ensure_registration_open(event: dict, today: dt.date) -> None:
-    """409 for a registration after the event's deadline (the last day it takes one)."""
-    deadline = event.get("deadline")
-    if deadline and deadline < today.isoformat():  # YYYY-MM-DD: text order is date order
-        raise ApiError(409, f"event_id: registration for event {event['id']} ({event['name']}) closed on its "
-                            f"deadline, {deadline}", field="event_id")
-
-
 def createEvent(call):
-    ensure_deadline_by_date(call.body)
     with call.store.lock:
         event = call.resources.new(call.operation, {k: v for k, v in call.body.items() if k != "ticket_types"},
                                    principal=call.principal)
@@ -337,16 +290,9 @@ def createEvent(call):
 def getEvent(call):
     store = call.store
     event = lookup(call, "events", call.params["id"])
-    ticket_types = [ticket_type_view(store, tt) for tt in of_event(store, "ticket_types", event["id"])]
+    ticket_types = [call.resources.capacity.view("ticket_types", tt) for tt in of_event(store, "ticket_types", event["id"])]
     return answer(call, {**public(event), "ticket_types": ticket_types,
                          "fields": [public(f) for f in of_event(store, "custom_fields", event["id"])]})
-
-
-def updateEvent(call):
-    with call.store.lock:
-        event = managed(call, "events", call.params["id"])
-        ensure_deadline_by_date({**event, **declared(call)})
-        return call.resources.update(call.operation, call.params, call.body, principal=call.principal)
 
 
 def getEventStats(call):
@@ -384,9 +330,6 @@ def createTicket(call):
         ticket_type = None
         if body.get("ticket_type_id") is not None:
             ticket_type = type_of_event(store, body["ticket_type_id"], event["id"])
-        ensure_registration_open(event, store.clock.today())
-        if ticket_type is not None:
-            ensure_place(store, ticket_type)
         account = me(call)
         ticket = call.resources.new(
             call.operation, {k: v for k, v in body.items() if k not in ("transaction_id", "custom_fields")},
@@ -413,9 +356,7 @@ def updateTicket(call):
         holds = status("holds_place")
         if after["ticket_type_id"] is not None and (moved or (after["status"] in holds
                                                               and ticket["status"] not in holds)):
-            ticket_type = type_of_event(store, after["ticket_type_id"], ticket["event_id"])
-            if after["status"] in holds:
-                ensure_place(store, ticket_type, ignore=ticket["id"])
+            type_of_event(store, after["ticket_type_id"], ticket["event_id"])  # its places: the generic update
         return call.resources.update(call.operation, call.params, call.body, principal=call.principal)
 
 
@@ -431,21 +372,7 @@ def verifyTicket(call):
 
 def listTicketTypes(call):
     event = lookup(call, "events", call.params["event_id"], "event_id")
-    return listing(call, [ticket_type_view(call.store, tt) for tt in of_event(call.store, "ticket_types", event["id"])])
-
-
-def createTicketType(call):
-    with call.store.lock:
-        ticket_type = add_ticket_type(call, call.body["event_id"], call.body)
-    return answer(call, ticket_type_view(call.store, ticket_type))
-
-
-def updateTicketType(call):
-    with call.store.lock:
-        ticket_type = managed(call, "ticket_types", call.params["id"])
-        ensure_capacity_holds(call.store, {**ticket_type, **declared(call)})
-        ticket_type = call.store.update("ticket_types", ticket_type["id"], declared(call))
-    return answer(call, ticket_type_view(call.store, ticket_type))
+    return listing(call, [call.resources.capacity.view("ticket_types", tt) for tt in of_event(call.store, "ticket_types", event["id"])])
 
 
 def deleteTicketType(call):
@@ -510,21 +437,13 @@ def createKey(call):
             permissions = [p for p in spec["permissions"] if not not_held(call.principal, [p])]
         key_types().check_permissions(kind, permissions)
         key_types().ensure_grantable(call.principal, kind, permissions)
-        ensure_expiry_to_come(body.get("expires_at"), call.store.clock.today())
+        call.resources.check_order(call.operation, {"expires_at": body.get("expires_at")})  # not past
         raw = spec["prefix"] + call.store.ids.token_hex(16)
         key = call.store.insert("keys", {"user_id": user["id"], "name": body["name"], "key_type": kind,
                                          "permissions": permissions, "rate_limit": spec["rate_limit"],
                                          "is_active": True, "expires_at": body.get("expires_at"),
                                          "last_used_at": None, "created_at": call.store.clock.now_iso(), "_key": raw})
     return answer(call, {**public(key), "key": raw})  # the raw key, this once
-
-
-def ensure_expiry_to_come(expires_at, today: dt.date) -> None:
-    """400 for an `expires_at` already past: a key created expired could never be used (a key works
-    through its `expires_at` day, `key_works`)."""
-    if expires_at is not None and expires_at < today.isoformat():  # YYYY-MM-DD: text order
-        raise ApiError(400, f"expires_at: {expires_at} is in the past; a key expires on today's date or a later one",
-                       field="expires_at")
 
 
 def own_key(call) -> dict:
