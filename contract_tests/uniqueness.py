@@ -1,14 +1,14 @@
-"""`unique_rejection_is_real`: a valid request refused because a unique value is taken is excused
-only when the refusal is true.
+"""`unique_rejection_is_real`: a valid request refused because a unique value is taken is excused only
+when the refusal is true.
 
 Eventify and Amar mark request-body fields `x-unique` (an email, a username, a phone number): a
 valid request whose value another record already holds is refused, in the status the field's
 `x-unique` rule gives (409 unless the spec says otherwise: Eventify's 400). Such a refusal (a 409,
-or another status whose body names the field) is re-tried once with fresh values for every `x-unique` field of the body (values valid for
-each field's schema, that no record can hold). Accepted: the refusal was a real uniqueness
-conflict, and `positive_data_acceptance` does not count it. Refused again: the server refuses a
-valid value whatever it is, and this rule reports it (in place of `positive_data_acceptance`,
-whose report would not say what is wrong).
+or another status whose body names the field) is re-tried once with fresh values for every
+`x-unique` field of the body (values valid for each field's schema, that no record can hold).
+Accepted: the refusal was a real uniqueness conflict, and `positive_data_acceptance` does not count
+it. Refused again: the server refuses a valid value whatever it is, and this rule reports it (in
+place of `positive_data_acceptance`, whose report would not say what is wrong).
 
 The re-try goes through Schemathesis (`Case.call`), so the `before_call` and `after_call` hooks
 see it like any request of the run, and whatever it creates can be cleaned up like the rest.
@@ -32,6 +32,7 @@ from apispec.schema import to_json_schema
 
 from .context import Run
 from .rules.helpers import is_success, judged, rule, shown
+
 
 def unique_fields(op: Operation) -> dict[str, dict]:
     """The request body's `x-unique` properties, by name."""

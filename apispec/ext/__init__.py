@@ -53,5 +53,6 @@ from . import (  # noqa: E402
     unique,
 )
 
-__all__ = ["access", "capacity", "credentials", "dates", "errors", "filters", "inferred", "lifecycle", "paging", "rate_limit", "resource",
+__all__ = ["access", "capacity", "credentials", "dates", "errors", "filters", "inferred", "lifecycle", "paging",
+           "rate_limit", "resource",
            "sorting", "states", "unique", "value"]

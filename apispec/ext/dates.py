@@ -29,7 +29,8 @@ def rules(schema) -> list[dict]:
             if found is None:
                 continue
             rule = found if isinstance(found, dict) else {"field": found}
-            out.append({"name": name, "direction": direction, "field": rule["field"], "of": rule.get("of"), "in": rule.get("in"),
+            out.append({"name": name, "direction": direction, "field": rule["field"], "of": rule.get("of"),
+                        "in": rule.get("in"),
                         "status": int(rule.get("status", 400)), "why": message(prop, direction)})
     return out
 

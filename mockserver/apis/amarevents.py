@@ -290,7 +290,8 @@ def createEvent(call):
 def getEvent(call):
     store = call.store
     event = lookup(call, "events", call.params["id"])
-    ticket_types = [call.resources.capacity.view("ticket_types", tt) for tt in of_event(store, "ticket_types", event["id"])]
+    ticket_types = [call.resources.capacity.view("ticket_types", tt)
+                    for tt in of_event(store, "ticket_types", event["id"])]
     return answer(call, {**public(event), "ticket_types": ticket_types,
                          "fields": [public(f) for f in of_event(store, "custom_fields", event["id"])]})
 
@@ -372,7 +373,8 @@ def verifyTicket(call):
 
 def listTicketTypes(call):
     event = lookup(call, "events", call.params["event_id"], "event_id")
-    return listing(call, [call.resources.capacity.view("ticket_types", tt) for tt in of_event(call.store, "ticket_types", event["id"])])
+    return listing(call, [call.resources.capacity.view("ticket_types", tt)
+                          for tt in of_event(call.store, "ticket_types", event["id"])])
 
 
 def deleteTicketType(call):

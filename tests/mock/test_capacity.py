@@ -26,8 +26,10 @@ def test_places_are_counted_by_the_generic_actions():
         created = http.post("/api/ticket-types", headers=ORGANIZER, json={"event_id": 10, "name": "One", "capacity": 1})
         kind = created.json()["data"]
         assert created.status_code == 201 and (kind["sold"], kind["available"]) == (0, 1)
-        assert http.post("/api/tickets", headers=USER, json={"event_id": 10, "ticket_type_id": kind["id"]}).status_code == 201
+        ticket = {"event_id": 10, "ticket_type_id": kind["id"]}
+        assert http.post("/api/tickets", headers=USER, json=ticket).status_code == 201
         full = http.post("/api/tickets", headers=USER, json={"event_id": 10, "ticket_type_id": kind["id"]})
         assert full.status_code == 409 and "sold out, all 1 places are taken" in full.text
         lowered = http.put(f"/api/ticket-types/{kind['id']}", headers=ORGANIZER, json={"capacity": 0})
-        assert lowered.status_code == 200 and (lowered.json()["data"]["sold"], lowered.json()["data"]["available"]) == (1, None)
+        data = lowered.json()["data"]
+        assert lowered.status_code == 200 and (data["sold"], data["available"]) == (1, None)
