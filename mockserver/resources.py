@@ -18,6 +18,7 @@ from apispec.schema import object_parts, record_schema
 from .capacity import Capacity
 from .dates import check_order
 from .errors import ApiError
+from .related import Related
 from .store import StoreApi, hashable
 
 
@@ -240,6 +241,7 @@ class Resources:
         self.store = store
         self.contract = contract
         self.capacity = Capacity(store, contract)
+        self.related = Related(store, contract, self.capacity)
 
     # --- who may see and change what -------------------------------------------------------------
     def owner(self, collection: str, record: dict | None, depth: int = 0):
@@ -365,12 +367,16 @@ class Resources:
             self.ensure_unique(operation, name, record)
             return self.store.insert(name, record)
 
-    def read(self, operation: Operation, params: dict, principal=None):
-        name, key = operation.resource["name"], path_key(operation, params)
+    def read(self, operation: Operation, params: dict, principal=None, key=None, name: str | None = None):
+        """The record the path names (or `key`, of `name`), shown with its availability (`x-capacity`)
+        and the records it embeds or counts (`x-embed`, `x-count`)."""
+        name = name or operation.resource["name"]
+        key = path_key(operation, params) if key is None else key
         record = self.get_or_404(name, key)
         if ext.resource.scope(operation):
             self.ensure_owned(principal, name, record, key)
-        return shape(operation.response_schema(), public(self.capacity.view(name, record))), 200
+        shown = self.related.view(operation, self.capacity.view(name, record))
+        return shape(operation.response_schema(), public(shown)), 200
 
     def update(self, operation: Operation, params: dict, body: dict, extra: dict | None = None, principal=None):
         name, key = operation.resource["name"], path_key(operation, params)
@@ -394,7 +400,9 @@ class Resources:
             record = self.get_or_404(name, key)
             if ext.resource.scope(operation):
                 self.ensure_owned(principal, name, record, key)
+            self.related.check_delete(operation, name, record)
             self.remove(name, key)
+            self.related.after_delete(operation, record)
         return deleted(operation, name, key)
 
     def remove(self, name: str, key) -> None:

@@ -14,6 +14,7 @@ extension means. Code outside `apispec/` reads an extension only through these m
     dates        x-before, x-after: the order a record's dates keep (a deadline by the event's date)
     capacity     x-capacity: a quantity other records take places of, never oversold
     states       x-states: the roles of a status enum's words (initial, approved, holds a place)
+    related      x-embed, x-count, x-delete: fields and delete rules from the records naming a record
     rate_limit   x-rate-limit: the documented limits and window
     credentials  x-body-auth, x-issues-credential, x-revokes-credential, x-key-types
     inferred     x-inferred, x-alternative: what the spec infers beyond its document
@@ -47,6 +48,7 @@ from . import (  # noqa: E402
     lifecycle,
     paging,
     rate_limit,
+    related,
     resource,
     sorting,
     states,
@@ -54,5 +56,5 @@ from . import (  # noqa: E402
 )
 
 __all__ = ["access", "capacity", "credentials", "dates", "errors", "filters", "inferred", "lifecycle", "paging",
-           "rate_limit", "resource",
+           "rate_limit", "related", "resource",
            "sorting", "states", "unique", "value"]

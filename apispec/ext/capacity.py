@@ -30,12 +30,7 @@ def of(contract) -> dict[str, dict]:
 
 def holding(contract, rule: dict) -> list:
     """The status words of a `counts` record that hold a place (its `status`' `x-states` role)."""
-    for op in contract.operations.values():
-        if resource.collection(op) == rule["counts"] and resource.action(op) == "read":
-            status = properties(record_schema(op.response_schema())).get("status") or {}
-            found = states.word(status, rule["holding"])
-            return list(found) if isinstance(found, list) else [found]
-    raise LookupError(f"x-capacity: no read of {rule['counts']} shows its status")
+    return states.words(contract, rule["counts"], rule["holding"])
 
 
 def derived(rule: dict) -> tuple[str, ...]:

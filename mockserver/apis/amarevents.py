@@ -46,7 +46,7 @@ COLLECTIONS = {
 SLUG = "amarevents"
 
 
-# --- what the spec says, read once ----------------------------------------------------------
+# --- what the spec says, read once --------------------------------------------------------
 
 @functools.cache
 def _ticket_status() -> dict:
@@ -84,7 +84,7 @@ def key_types_for(user: dict) -> list[str]:
     return key_types().held_by(account_type(user))
 
 
-# --- authentication -------------------------------------------------------------------------
+# --- authentication -----------------------------------------------------------------------
 
 def rate_key(key: dict) -> str:
     return f"key:{key['id']}"
@@ -121,7 +121,7 @@ def authenticate(store, scheme, credential):
         return principal
 
 
-# --- shared helpers -------------------------------------------------------------------------
+# --- shared helpers -----------------------------------------------------------------------
 
 def answer(call, payload, headers=None):
     """The payload in the operation's success envelope (`{success: true, data: ...}`)."""
@@ -166,7 +166,7 @@ def managed(call, collection: str, key, field: str = "id") -> dict:
     return record
 
 
-# --- tickets of a ticket type, and stats ----------------------------------------------------
+# --- tickets of a ticket type, and stats --------------------------------------------------
 
 def type_of_event(store, ticket_type_id, event_id) -> dict:
     ticket_type = store.get("ticket_types", ticket_type_id)
@@ -230,12 +230,7 @@ def end_sessions(call, user_id) -> None:
     call.store.delete_where("sessions", lambda r: r.get("user_id") == user_id and r["id"] != keep)
 
 
-def profile(store, user: dict) -> dict:
-    organizations = owned_organizations(store, user["id"])
-    return {**public(user), "organization": public(organizations[0]) if organizations else None}
-
-
-# --- auth -----------------------------------------------------------------------------------
+# --- auth ---------------------------------------------------------------------------------
 
 def registerUser(call):
     body = call.body
@@ -276,7 +271,7 @@ def getAuthMe(call):
                          "permissions": principal["permissions"], "rate_limit": limit})
 
 
-# --- events ---------------------------------------------------------------------------------
+# --- events -------------------------------------------------------------------------------
 
 def createEvent(call):
     with call.store.lock:
@@ -287,31 +282,12 @@ def createEvent(call):
     return answer(call, public(event))
 
 
-def getEvent(call):
-    store = call.store
-    event = lookup(call, "events", call.params["id"])
-    ticket_types = [call.resources.capacity.view("ticket_types", tt)
-                    for tt in of_event(store, "ticket_types", event["id"])]
-    return answer(call, {**public(event), "ticket_types": ticket_types,
-                         "fields": [public(f) for f in of_event(store, "custom_fields", event["id"])]})
-
-
 def getEventStats(call):
     event = managed(call, "events", call.params["id"])
     return answer(call, event_stats(call.store, event["id"]))
 
 
-# --- organizations --------------------------------------------------------------------------
-
-def getOrganization(call):
-    organization = lookup(call, "organizations", call.params["id"])
-    events = [public(e) for e in call.store.all("events")
-              if e["organization_id"] == organization["id"] and e["privacy"] == "public"]
-    events.sort(key=lambda e: e.get("date") or "", reverse=True)  # most recent first
-    return answer(call, {**public(organization), "events": events})
-
-
-# --- tickets --------------------------------------------------------------------------------
+# --- tickets ------------------------------------------------------------------------------
 
 def listTickets(call):
     """Without `event_id`, the caller's own registrations (by email); with it, the event's tickets,
@@ -369,7 +345,7 @@ def verifyTicket(call):
                          "valid": ticket["status"] == status("approved")})
 
 
-# --- ticket types ---------------------------------------------------------------------------
+# --- ticket types -------------------------------------------------------------------------
 
 def listTicketTypes(call):
     event = lookup(call, "events", call.params["event_id"], "event_id")
@@ -377,30 +353,11 @@ def listTicketTypes(call):
                           for tt in of_event(call.store, "ticket_types", event["id"])])
 
 
-def deleteTicketType(call):
-    store = call.store
-    with store.lock:
-        ticket_type = managed(call, "ticket_types", call.params["id"])
-        tickets = [t for t in store.all("tickets") if t.get("ticket_type_id") == ticket_type["id"]]
-        approved = sum(1 for t in tickets if t["status"] == status("approved"))
-        if approved:
-            raise ApiError(409, f"Ticket type {ticket_type['id']} has {approved} approved ticket(s) and cannot "
-                                f"be deleted", field="id")
-        store.delete("ticket_types", ticket_type["id"])
-        for ticket in tickets:
-            store.update("tickets", ticket["id"], {"ticket_type_id": None})
-    return deleted(call.operation, "ticket_types", ticket_type["id"])
-
-
-# --- users ----------------------------------------------------------------------------------
+# --- users --------------------------------------------------------------------------------
 
 def getMe(call):
-    store, user = call.store, me(call)
-    organization_ids = {o["id"] for o in owned_organizations(store, user["id"])}
-    stats = {"tickets": len(tickets_of(store, user["email"])),
-             "events": sum(1 for e in store.all("events") if e["organization_id"] in organization_ids),
-             "api_keys": sum(1 for k in store.all("keys") if k["user_id"] == user["id"])}
-    return answer(call, {**profile(store, user), "stats": stats})
+    """The caller's account, read as the generic read shows it (organization and stats: `x-embed`, `x-count`)."""
+    return call.resources.read(call.operation, {}, principal=call.principal, key=call.principal["sub"], name="users")
 
 
 def updateMe(call):
@@ -423,7 +380,7 @@ def listMyTickets(call):
     return listing(call, tickets_of(call.store, me(call)["email"]))
 
 
-# --- API keys -------------------------------------------------------------------------------
+# --- API keys -----------------------------------------------------------------------------
 
 def createKey(call):
     body = call.body
@@ -476,7 +433,7 @@ def deleteKey(call):
     return deleted(call.operation, "keys", key["id"])
 
 
-# --- admin ----------------------------------------------------------------------------------
+# --- admin --------------------------------------------------------------------------------
 
 def getAdminStats(call):
     store = call.store
@@ -485,14 +442,6 @@ def getAdminStats(call):
                          "organizations": len(store.all("organizations")), "events": len(store.all("events")),
                          "tickets": len(tickets), "donations": len(store.all("donations")),
                          "api_keys": len(store.all("keys")), "revenue": figures(tickets)["revenue"]})
-
-
-def adminGetUser(call):
-    store = call.store
-    user = lookup(call, "users", call.params["id"])
-    return answer(call, {**profile(store, user),
-                         "api_keys": [public(k) for k in store.all("keys") if k["user_id"] == user["id"]],
-                         "ticket_count": len(tickets_of(store, user["email"]))})
 
 
 def adminUpdateUser(call):
