@@ -165,8 +165,9 @@ def apply_sort(operation: Operation, records: list[dict], params: dict) -> list[
 
 # --- paging -------------------------------------------------------------------------------
 
-def page_of(operation: Operation, records: list[dict], params: dict, request_url=None):
-    """(body, headers) of one page of `records`, in the operation's pagination style."""
+def page_of(operation: Operation, records: list[dict], params: dict, request_url=None, show=public):
+    """(body, headers) of one page of `records`, in the operation's pagination style, each record as
+    `show` shows it."""
     paging = ext.paging.of(operation) or ext.paging.UNPAGED
     style = paging.get("style", "none")
     schema = operation.response_schema()
@@ -174,7 +175,7 @@ def page_of(operation: Operation, records: list[dict], params: dict, request_url
     headers = {}
     meta = {}
     if style == "none":
-        page_items = [public(r) for r in records]
+        page_items = [show(r) for r in records]
     else:
         page = int(params.get(paging.get("page", "page")) or 1)
         size = int(params.get(paging.get("size", "limit")) or _default(operation, paging.get("size")))
@@ -184,7 +185,7 @@ def page_of(operation: Operation, records: list[dict], params: dict, request_url
             # DRF style: a page past the last is an error, not an empty page (page 1 always exists)
             raise ApiError(int(paging["out_of_range"]), f"Invalid page: page {page} is past the last "
                                                        f"page, {max(pages, 1)}", field=paging.get("page", "page"))
-        page_items = [public(r) for r in records[(page - 1) * size: page * size]]
+        page_items = [show(r) for r in records[(page - 1) * size: page * size]]
         meta = ext.paging.meta_values(operation, page, size, total)
         if style == "link" and page < pages and request_url is not None:
             # the same request (filters, page size) for the next page
@@ -323,6 +324,9 @@ class Resources:
     def list(self, operation: Operation, params: dict, request=None, records=None, principal=None):
         name = operation.resource["name"] if operation.resource else None
         self.check_inputs(operation, principal, params, {})
+        for field, collection in ext.resource.parameter_references(operation).items():
+            if params.get(field) is not None:
+                self.get_or_404(collection, params[field], field)
         scope, where = ext.resource.scope(operation), ext.resource.where(operation)
         parent = self.parent_record(operation, params, principal)
         if records is None and parent is not None:
@@ -337,7 +341,8 @@ class Resources:
             records = [r for r in records if all(r.get(k) == v for k, v in where.items())]
             records = apply_filters(operation, records, params, self.store)
             records = apply_sort(operation, records, params)
-        body, headers = page_of(operation, records, params, getattr(request, "url", None))
+        body, headers = page_of(operation, records, params, getattr(request, "url", None),
+                                show=lambda r: public(self.capacity.view(name, r)))  # with availability
         return body, 200, headers
 
     def create(self, operation: Operation, body: dict, extra: dict | None = None, principal=None):

@@ -4,7 +4,8 @@ organizations' events; ticket types are never oversold; stats are computed from 
 What the spec says is read from it: key types, prefixes, permissions and rate limits (`x-key-types`),
 who owns what and what goes with an event (`x-ownership`), which statuses hold a place (`x-states`),
 admin-only fields (`x-access`), starting values, uniqueness, places never oversold (`x-capacity`),
-date order (`x-before`, `x-after`). The plain actions are the generic ones
+date order (`x-before`, `x-after`), what a read embeds or counts and what a delete waits for
+(`x-embed`, `x-count`, `x-delete`). The plain actions are the generic ones
 (`x-resource`, resources.py); this module holds only the behaviour no extension can express.
 """
 
@@ -343,14 +344,6 @@ def verifyTicket(call):
     return answer(call, {"ticket_id": ticket["id"], "name": ticket["name"], "email": ticket["email"],
                          "status": ticket["status"], "event": event["name"], "event_date": event["date"],
                          "valid": ticket["status"] == status("approved")})
-
-
-# --- ticket types -------------------------------------------------------------------------
-
-def listTicketTypes(call):
-    event = lookup(call, "events", call.params["event_id"], "event_id")
-    return listing(call, [call.resources.capacity.view("ticket_types", tt)
-                          for tt in of_event(call.store, "ticket_types", event["id"])])
 
 
 # --- users --------------------------------------------------------------------------------

@@ -93,3 +93,14 @@ def test_a_delete_is_refused_while_and_leaves_the_related_records_changed():
         assert http.delete(f"/api/ticket-types/{kind['id']}", headers=ORGANIZER).status_code == 200
         left = http.get(f"/api/tickets/{ticket_id}", headers=ORGANIZER).json()["data"]
         assert left["ticket_type_id"] is None
+
+
+def test_a_list_refuses_a_parameter_naming_no_record_and_shows_availability():
+    with running("amarevents", settings=Settings()) as server, \
+            httpx.Client(base_url=server.root, timeout=10) as http:
+        missing = http.get("/api/ticket-types", params={"event_id": 999})
+        assert missing.status_code == 404 and "event_id" in missing.text  # x-refers-to on the parameter
+        kind = http.post("/api/ticket-types", headers=ORGANIZER,
+                         json={"event_id": 10, "name": "Listed", "capacity": 2}).json()["data"]
+        listed = {t["id"]: t for t in http.get("/api/ticket-types", params={"event_id": 10}).json()["data"]}
+        assert (listed[kind["id"]]["sold"], listed[kind["id"]]["available"]) == (0, 2)
