@@ -289,8 +289,9 @@ def _page_past_maximum(op, case, response, contract) -> str | None:
     if not isinstance(items, list) or len(items) > maximum:
         return None
     if where != "$":
-        meta = next((v for k, v in body.items() if isinstance(v, dict) and k != where), None)
-        if not isinstance(meta, dict) or maximum not in (meta.get("limit"), meta.get(size_name)):
+        meta = ext.paging.meta_in_body(op, body)
+        limit = ext.paging.meta_names(op).get("limit")
+        if meta is None or maximum not in (meta.get(limit), meta.get(size_name)):
             return None
     return (f"{size_name}={requested} is past the documented maximum {maximum}, which the document does not say "
             f"is refused; the server capped it, and the page shows the size it used ({maximum}).")

@@ -1,13 +1,14 @@
-"""`unique_rejection_is_real`: a valid request refused because a unique value is taken is excused
-only when the refusal is true.
+"""`unique_rejection_is_real`: a valid request refused because a unique value is taken is excused only
+when the refusal is true.
 
 Eventify and Amar mark request-body fields `x-unique` (an email, a username, a phone number): a
-valid request whose value another record already holds is refused. A refusal that names such a
-field is re-tried once with fresh values for every `x-unique` field of the body (values valid for
-each field's schema, that no record can hold). Accepted: the refusal was a real uniqueness
-conflict, and `positive_data_acceptance` does not count it. Refused again: the server refuses a
-valid value whatever it is, and this rule reports it (in place of `positive_data_acceptance`,
-whose report would not say what is wrong).
+valid request whose value another record already holds is refused, in the status the field's
+`x-unique` rule gives (409 unless the spec says otherwise: Eventify's 400). Such a refusal (a 409,
+or another status whose body names the field) is re-tried once with fresh values for every
+`x-unique` field of the body (values valid for each field's schema, that no record can hold).
+Accepted: the refusal was a real uniqueness conflict, and `positive_data_acceptance` does not count
+it. Refused again: the server refuses a valid value whatever it is, and this rule reports it (in
+place of `positive_data_acceptance`, whose report would not say what is wrong).
 
 The re-try goes through Schemathesis (`Case.call`), so the `before_call` and `after_call` hooks
 see it like any request of the run, and whatever it creates can be cleaned up like the rest.
@@ -32,25 +33,29 @@ from apispec.schema import to_json_schema
 from .context import Run
 from .rules.helpers import is_success, judged, rule, shown
 
-# A rejection status a uniqueness conflict may be given in (409 is the conflict status itself).
-REJECTIONS = {400, 409, 422}
-
 
 def unique_fields(op: Operation) -> dict[str, dict]:
     """The request body's `x-unique` properties, by name."""
     return ext.unique.fields(op.body_schema())
 
 
+def refusal_statuses(op: Operation) -> set[int]:
+    """The statuses the operation's `x-unique` rules refuse a taken value with (409 by default;
+    Eventify's 400): apispec.ext.unique owns the rule."""
+    return {ext.unique.rule(prop)["status"] for prop in unique_fields(op).values()}
+
+
 def claims_uniqueness(op: Operation, response) -> bool:
-    """Whether an answer reads as a uniqueness refusal: a rejection status, and a 409 or a body
-    that names one of the operation's `x-unique` fields."""
-    fields = unique_fields(op)
-    if not fields or response.status_code not in REJECTIONS:
-        return False
-    if response.status_code == 409:
-        return True
+    """Whether an answer reads as a uniqueness refusal: the status a field's `x-unique` rule
+    refuses a repeat with, and either that status is 409 (the conflict status itself) or the
+    body names the field."""
     text = response.text or ""
-    return any(re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) for name in fields)
+    for name, prop in unique_fields(op).items():
+        status = ext.unique.rule(prop)["status"]
+        if response.status_code == status and (
+                status == 409 or re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE)):
+            return True
+    return False
 
 
 def fresh_value(schema: dict):
@@ -121,7 +126,7 @@ def retry_with_fresh_values(run: Run, op: Operation, case) -> Retry | None:
             answer = None
         # judged only by an acceptance or a rejection of the same kind; anything else (a 401, a
         # 429, a crash, no answer) says nothing of uniqueness, and the refusal stands as reported
-        if answer is not None and (is_success(answer) or answer.status_code in REJECTIONS):
+        if answer is not None and (is_success(answer) or answer.status_code in refusal_statuses(op)):
             retry = Retry(values, answer)
     done[case.id] = retry
     return retry

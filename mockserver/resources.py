@@ -15,7 +15,10 @@ from apispec.ext.sorting import sort_key
 from apispec.model import Contract, Operation
 from apispec.schema import object_parts, record_schema
 
+from .capacity import Capacity
+from .dates import check_order
 from .errors import ApiError
+from .related import Related
 from .store import StoreApi, hashable
 
 
@@ -162,8 +165,9 @@ def apply_sort(operation: Operation, records: list[dict], params: dict) -> list[
 
 # --- paging -------------------------------------------------------------------------------
 
-def page_of(operation: Operation, records: list[dict], params: dict, request_url=None):
-    """(body, headers) of one page of `records`, in the operation's pagination style."""
+def page_of(operation: Operation, records: list[dict], params: dict, request_url=None, show=public):
+    """(body, headers) of one page of `records`, in the operation's pagination style, each record as
+    `show` shows it."""
     paging = ext.paging.of(operation) or ext.paging.UNPAGED
     style = paging.get("style", "none")
     schema = operation.response_schema()
@@ -171,7 +175,7 @@ def page_of(operation: Operation, records: list[dict], params: dict, request_url
     headers = {}
     meta = {}
     if style == "none":
-        page_items = [public(r) for r in records]
+        page_items = [show(r) for r in records]
     else:
         page = int(params.get(paging.get("page", "page")) or 1)
         size = int(params.get(paging.get("size", "limit")) or _default(operation, paging.get("size")))
@@ -181,7 +185,7 @@ def page_of(operation: Operation, records: list[dict], params: dict, request_url
             # DRF style: a page past the last is an error, not an empty page (page 1 always exists)
             raise ApiError(int(paging["out_of_range"]), f"Invalid page: page {page} is past the last "
                                                        f"page, {max(pages, 1)}", field=paging.get("page", "page"))
-        page_items = [public(r) for r in records[(page - 1) * size: page * size]]
+        page_items = [show(r) for r in records[(page - 1) * size: page * size]]
         meta = ext.paging.meta_values(operation, page, size, total)
         if style == "link" and page < pages and request_url is not None:
             # the same request (filters, page size) for the next page
@@ -237,6 +241,8 @@ class Resources:
     def __init__(self, store: StoreApi, contract: Contract | None = None):
         self.store = store
         self.contract = contract
+        self.capacity = Capacity(store, contract)
+        self.related = Related(store, contract, self.capacity)
 
     # --- who may see and change what -------------------------------------------------------------
     def owner(self, collection: str, record: dict | None, depth: int = 0):
@@ -318,6 +324,9 @@ class Resources:
     def list(self, operation: Operation, params: dict, request=None, records=None, principal=None):
         name = operation.resource["name"] if operation.resource else None
         self.check_inputs(operation, principal, params, {})
+        for field, collection in ext.resource.parameter_references(operation).items():
+            if params.get(field) is not None:
+                self.get_or_404(collection, params[field], field)
         scope, where = ext.resource.scope(operation), ext.resource.where(operation)
         parent = self.parent_record(operation, params, principal)
         if records is None and parent is not None:
@@ -332,11 +341,13 @@ class Resources:
             records = [r for r in records if all(r.get(k) == v for k, v in where.items())]
             records = apply_filters(operation, records, params, self.store)
             records = apply_sort(operation, records, params)
-        body, headers = page_of(operation, records, params, getattr(request, "url", None))
+        body, headers = page_of(operation, records, params, getattr(request, "url", None),
+                                show=lambda r: public(self.capacity.view(name, r)))  # with availability
         return body, 200, headers
 
     def create(self, operation: Operation, body: dict, extra: dict | None = None, principal=None):
         record = self.new(operation, body, extra, principal)
+        record = self.capacity.view(operation.resource["name"], record)
         return shape(operation.response_schema(), public(record)), operation.success_status()
 
     def new(self, operation: Operation, body: dict, extra: dict | None = None, principal=None,
@@ -354,17 +365,23 @@ class Resources:
                 field = link["field"]
                 self.ensure_owned(principal, link["in"], self.get_or_404(link["in"], fields.get(field), field))
             record = {**starting_values(operation, self.store.clock.now_iso()), **fields, **(extra or {})}
-            for name_ in leave_out:
+            for name_ in (*leave_out, *self.capacity.derived(name)):
                 record.pop(name_, None)
+            self.check_order(operation, record)
+            self.capacity.check(name, record)
             self.ensure_unique(operation, name, record)
             return self.store.insert(name, record)
 
-    def read(self, operation: Operation, params: dict, principal=None):
-        name, key = operation.resource["name"], path_key(operation, params)
+    def read(self, operation: Operation, params: dict, principal=None, key=None, name: str | None = None):
+        """The record the path names (or `key`, of `name`), shown with its availability (`x-capacity`)
+        and the records it embeds or counts (`x-embed`, `x-count`)."""
+        name = name or operation.resource["name"]
+        key = path_key(operation, params) if key is None else key
         record = self.get_or_404(name, key)
         if ext.resource.scope(operation):
             self.ensure_owned(principal, name, record, key)
-        return shape(operation.response_schema(), public(record)), 200
+        shown = self.related.view(operation, self.capacity.view(name, record))
+        return shape(operation.response_schema(), public(shown)), 200
 
     def update(self, operation: Operation, params: dict, body: dict, extra: dict | None = None, principal=None):
         name, key = operation.resource["name"], path_key(operation, params)
@@ -373,11 +390,13 @@ class Resources:
             if ext.resource.scope(operation):
                 self.ensure_owned(principal, name, record, key)
             changes = {**self.check_inputs(operation, principal, {}, accepted(operation, body)), **(extra or {})}
+            self.check_order(operation, {**record, **changes}, changed=changes)
+            self.capacity.check(name, {**record, **changes}, before=record)
             self.check_references(operation, changes)
             self.ensure_unique(operation, name, changes, own_id=key)
             for stamp in ext.resource.timestamps(record_schema(operation.response_schema()))["updated"]:
                 changes[stamp] = self.store.clock.now_iso()
-            record = self.store.update(name, key, changes)
+            record = self.capacity.view(name, self.store.update(name, key, changes))
         return shape(operation.response_schema(), public(record)), operation.success_status()
 
     def delete(self, operation: Operation, params: dict, principal=None):
@@ -386,7 +405,9 @@ class Resources:
             record = self.get_or_404(name, key)
             if ext.resource.scope(operation):
                 self.ensure_owned(principal, name, record, key)
+            self.related.check_delete(operation, name, record)
             self.remove(name, key)
+            self.related.after_delete(operation, record)
         return deleted(operation, name, key)
 
     def remove(self, name: str, key) -> None:
@@ -396,6 +417,12 @@ class Resources:
                 for record in [r for r in self.store.all(part) if r.get(field) == key]:
                     self.remove(part, record["id"])
             self.store.delete(name, key)
+
+    def check_order(self, operation: Operation, record: dict, changed=None) -> None:
+        """The refusal when `record` (as the operation would keep it) breaks a date order of its schema
+        (`x-before`, `x-after`); `changed`: the fields an update sends (None: a new record)."""
+        check_order(record_schema(operation.response_schema()), record, self.store.clock.today(),
+                    self.store.get, changed)
 
     def get_or_404(self, name: str, key, field: str = "id"):
         record = self.store.get(name, key)

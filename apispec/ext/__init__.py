@@ -11,7 +11,10 @@ extension means. Code outside `apispec/` reads an extension only through these m
     unique       x-unique: fields no two records may share
     access       x-access: which key types (roles) an operation, a body field or a parameter admits;
                  x-ownership: which account a record belongs to
+    dates        x-before, x-after: the order a record's dates keep (a deadline by the event's date)
+    capacity     x-capacity: a quantity other records take places of, never oversold
     states       x-states: the roles of a status enum's words (initial, approved, holds a place)
+    related      x-embed, x-count, x-delete: fields and delete rules from the records naming a record
     rate_limit   x-rate-limit: the documented limits and window
     credentials  x-body-auth, x-issues-credential, x-revokes-credential, x-key-types
     inferred     x-inferred, x-alternative: what the spec infers beyond its document
@@ -36,18 +39,22 @@ def value(node, name: str, default=None):
 
 from . import (  # noqa: E402
     access,
+    capacity,
     credentials,
+    dates,
     errors,
     filters,
     inferred,
     lifecycle,
     paging,
     rate_limit,
+    related,
     resource,
     sorting,
     states,
     unique,
 )
 
-__all__ = ["access", "credentials", "errors", "filters", "inferred", "lifecycle", "paging", "rate_limit", "resource",
+__all__ = ["access", "capacity", "credentials", "dates", "errors", "filters", "inferred", "lifecycle", "paging",
+           "rate_limit", "related", "resource",
            "sorting", "states", "unique", "value"]

@@ -44,3 +44,11 @@ def meta_values(operation, page: int, size: int, total: int) -> dict:
 def meta_object(operation) -> str | None:
     """The response property holding the page metadata (`meta`, `pagination`), or None."""
     return (of(operation) or {}).get("meta_in")
+
+
+def meta_in_body(operation, body) -> dict | None:
+    """The page metadata object of a list answer `body`, where `meta_in` says it is; None when the
+    operation declares none or the body lacks it."""
+    where = meta_object(operation)
+    found = body.get(where) if where and isinstance(body, dict) else None
+    return found if isinstance(found, dict) else None

@@ -4,7 +4,7 @@
                   `where` (below)
     x-id          on a record's `id`: the style new ids take
     x-timestamp   on a record's property: `created` or `updated`, the time it is stamped with
-    x-refers-to   on a request-body property: the collection whose record it names
+    x-refers-to   on a request-body property or a parameter: the collection whose record it names
     x-stored-as   on a request-body property: `{given: stored}`, words the record keeps as others
 """
 
@@ -95,6 +95,13 @@ def references(schema) -> dict[str, str]:
     another collection, which must exist (else 404 naming the field)."""
     return {name: value(prop, "refers-to") for name, prop in properties(schema or {}).items()
             if isinstance(prop, dict) and value(prop, "refers-to")}
+
+
+def parameter_references(operation) -> dict[str, str]:
+    """{parameter: collection} of the `x-refers-to` marks of an operation's parameters (GET
+    /ticket-types?event_id: events): a value naming no record is refused with 404 naming it."""
+    return {p["name"]: value(p, "refers-to") for p in getattr(operation, "parameters", None) or []
+            if isinstance(p, dict) and value(p, "refers-to")}
 
 
 def stored_as(schema) -> dict[str, dict]:

@@ -4,7 +4,8 @@ depends on a status reads the word for its role here, never a word of its own.""
 
 from __future__ import annotations
 
-from . import value
+from ..schema import properties, record_schema
+from . import resource, value
 
 
 def of(schema) -> dict:
@@ -18,3 +19,13 @@ def word(schema, role: str):
     if found is None:
         raise LookupError(f"x-states declares no {role!r}")
     return found
+
+
+def words(contract, collection: str, role: str) -> list:
+    """The status words playing `role` for the records of `collection` (their `status`' `x-states`, as
+    the collection's read shows it)."""
+    for op in contract.operations.values():
+        if resource.collection(op) == collection and resource.action(op) == "read":
+            found = word(properties(record_schema(op.response_schema())).get("status") or {}, role)
+            return list(found) if isinstance(found, list) else [found]
+    raise LookupError(f"x-states: no read of {collection} shows its status")

@@ -45,8 +45,9 @@ def page_within_limit(ctx, response, case):
 
 @rule
 def page_metadata_consistent(ctx, response, case):
-    """Page metadata agrees with the data: page, size, totals, page counts, hasNext/hasPrev,
-    and a `Link rel="next"` that leads to a further page."""
+    """Page metadata agrees with the data: page, size, totals, page counts, next/previous flags
+    (by the names the operation's `x-pagination.meta` gives them), and a `Link rel="next"` that
+    leads to a further page."""
     run, op = judged(case)
     paging = ext.paging.of(op) if op else None
     if not paging or paging.get("style", "none") == "none" or not is_success(response):
@@ -73,52 +74,52 @@ def page_metadata_consistent(ctx, response, case):
         elif size and len(items) > size:
             fail(f"page holds {len(items)} items, more than page size {size}")
         return None
-    meta = next((v for k, v in body.items() if isinstance(v, dict) and k != paging["items"]), None)
+    meta = ext.paging.meta_in_body(op, body)
     if meta is None:
         fail("list response carries no pagination metadata object")
+    names = ext.paging.meta_names(op)
     problems = []
-    total = meta.get("total")
-    if meta.get("page") is not None and meta["page"] != page:
-        problems.append(f"page is {meta['page']}, requested {page}")
-    if size is not None and meta.get("limit") is not None and meta["limit"] != size:
-        problems.append(f"limit is {meta['limit']}, requested {size}")
+    total = meta.get(names.get("total"))
+    for meaning, asked in (("page", page), ("limit", size)):
+        name = names.get(meaning)
+        if asked is not None and name and meta.get(name) is not None and meta[name] != asked:
+            problems.append(f"{name} is {meta[name]}, requested {asked}")
     if isinstance(total, int) and size:
         expected_count = max(0, min(size, total - (page - 1) * size))
         if len(items) != expected_count:
             problems.append(f"total {total} with page {page} of size {size} means {expected_count} "
                             f"items, got {len(items)}")
         pages = math.ceil(total / size)
-        for key in ("pages", "totalPages"):
-            if key in meta and meta[key] != pages:
-                problems.append(f"{key} is {meta[key]}, expected ceil({total}/{size}) = {pages}")
-        if "hasNext" in meta and meta["hasNext"] != (page < pages):
-            problems.append(f"hasNext is {meta['hasNext']} on page {page} of {pages}")
-        if "hasPrev" in meta and meta["hasPrev"] != (page > 1):
-            problems.append(f"hasPrev is {meta['hasPrev']} on page {page}")
+        expected = ext.paging.meta_values(op, page, size, total)
+        for meaning, why in (("pages", f", expected ceil({total}/{size}) = {pages}"),
+                             ("has_next", f" on page {page} of {pages}"), ("has_prev", f" on page {page}")):
+            name = names.get(meaning)
+            if name in meta and meta[name] != expected[name]:
+                problems.append(f"{name} is {meta[name]}{why}")
     if problems:
         fail("Pagination metadata disagrees with the data: " + "; ".join(problems))
     return None
 
 
-def _announces_more(paging: dict, response, body, page: int, size: int) -> str | None:
+def _announces_more(op, paging: dict, response, body, page: int, size: int) -> str | None:
     """None when the answer says more records follow page `page`; else what it says instead."""
     if paging["style"] == "link":
         link = ",".join(response.headers.get("link", []))
         return None if 'rel="next"' in link else f"no Link rel=\"next\" (Link: {link or 'absent'})"
-    meta = next((v for k, v in body.items() if isinstance(v, dict) and k != paging["items"]), None) \
-        if isinstance(body, dict) else None
+    meta = ext.paging.meta_in_body(op, body)
     if meta is None:
         return "no pagination metadata"
+    names = ext.paging.meta_names(op)
     said = []
-    if "hasNext" in meta:
-        said.append(("hasNext", meta["hasNext"], meta["hasNext"] is True))
-    for name in ("pages", "totalPages"):
-        if isinstance(meta.get(name), int):
-            said.append((name, meta[name], meta[name] > page))
-    if isinstance(meta.get("total"), int):
-        said.append(("total", meta["total"], meta["total"] > page * size))
+    has_next, pages, total = (names.get(m) for m in ("has_next", "pages", "total"))
+    if has_next in meta:
+        said.append((has_next, meta[has_next], meta[has_next] is True))
+    if isinstance(meta.get(pages), int):
+        said.append((pages, meta[pages], meta[pages] > page))
+    if isinstance(meta.get(total), int):
+        said.append((total, meta[total], meta[total] > page * size))
     if not said:
-        return "no hasNext, pages or total in the metadata"
+        return "no next-page flag, page count or total in the metadata"
     wrong = [f"{name} is {value!r}" for name, value, ok in said if not ok]
     return "; ".join(wrong) or None
 
@@ -126,7 +127,8 @@ def _announces_more(paging: dict, response, body, page: int, size: int) -> str |
 @rule
 def next_page_announced(ctx, response, case):
     """A full page tells that more records follow whenever they do: a `Link rel="next"` (link
-    paging), `hasNext`, `pages`/`totalPages` or `total` (metadata paging). Judged by fetching the
+    paging), a next-page flag, a page count or a total (metadata paging, by the names its
+    `x-pagination.meta` declares). Judged by fetching the
     page after a full one, until one such page has records (at most FILTER_TRIES per operation)."""
     run, op = operation_for(case)
     paging = ext.paging.of(op) if op else None
@@ -148,7 +150,7 @@ def next_page_announced(ctx, response, case):
     if not more:
         return None  # no further records (or none readable): nothing had to be announced
     settle(run, "next-page", op.operation_id)
-    problem = _announces_more(paging, response, answer_json(response), page, size)
+    problem = _announces_more(op, paging, response, answer_json(response), page, size)
     if problem:
         fail(f"page {page} is full ({size} items) and page {page + 1} holds {len(more)} more, "
              f"but the page does not say so: {problem}" + probe_curl(following))

@@ -3,7 +3,9 @@ organizations' events; ticket types are never oversold; stats are computed from 
 
 What the spec says is read from it: key types, prefixes, permissions and rate limits (`x-key-types`),
 who owns what and what goes with an event (`x-ownership`), which statuses hold a place (`x-states`),
-admin-only fields (`x-access`), starting values, uniqueness. The plain actions are the generic ones
+admin-only fields (`x-access`), starting values, uniqueness, places never oversold (`x-capacity`),
+date order (`x-before`, `x-after`), what a read embeds or counts and what a delete waits for
+(`x-embed`, `x-count`, `x-delete`). The plain actions are the generic ones
 (`x-resource`, resources.py); this module holds only the behaviour no extension can express.
 """
 
@@ -25,7 +27,7 @@ from ..resources import deleted, public, shape
 from . import Api, handlers
 
 # the collections the mock keeps, and the schema of a stored record (checked at start, fixtures.py);
-# `sold` and `available` of a ticket type are counted when it is shown
+# `sold` and `available` of a ticket type are counted when it is shown (`x-capacity`, capacity.py)
 COLLECTIONS = {
     "users": Record("User"),
     "keys": Record("ApiKey"),
@@ -43,10 +45,9 @@ COLLECTIONS = {
 }
 
 SLUG = "amarevents"
-AVAILABILITY = ("sold", "available")  # computed on every read of a ticket type, never stored
 
 
-# --- what the spec says, read once ----------------------------------------------------------
+# --- what the spec says, read once --------------------------------------------------------
 
 @functools.cache
 def _ticket_status() -> dict:
@@ -84,7 +85,7 @@ def key_types_for(user: dict) -> list[str]:
     return key_types().held_by(account_type(user))
 
 
-# --- authentication -------------------------------------------------------------------------
+# --- authentication -----------------------------------------------------------------------
 
 def rate_key(key: dict) -> str:
     return f"key:{key['id']}"
@@ -121,7 +122,7 @@ def authenticate(store, scheme, credential):
         return principal
 
 
-# --- shared helpers -------------------------------------------------------------------------
+# --- shared helpers -----------------------------------------------------------------------
 
 def answer(call, payload, headers=None):
     """The payload in the operation's success envelope (`{success: true, data: ...}`)."""
@@ -166,36 +167,7 @@ def managed(call, collection: str, key, field: str = "id") -> dict:
     return record
 
 
-# --- availability and stats -----------------------------------------------------------------
-
-def sold(store, ticket_type_id, ignore=None) -> int:
-    holds = status("holds_place")
-    return sum(1 for t in store.all("tickets")
-               if t.get("ticket_type_id") == ticket_type_id and t["status"] in holds and t["id"] != ignore)
-
-
-def ticket_type_view(store, ticket_type: dict) -> dict:
-    """A ticket type with its availability; capacity 0 is unlimited (nothing `available` to count)."""
-    taken, capacity = sold(store, ticket_type["id"]), ticket_type["capacity"]
-    return {**public(ticket_type), "sold": taken, "available": max(capacity - taken, 0) if capacity else None}
-
-
-def ensure_place(store, ticket_type: dict, ignore=None) -> None:
-    """409 when every place of the ticket type is taken (call under `store.lock`)."""
-    capacity = ticket_type["capacity"]
-    if capacity and sold(store, ticket_type["id"], ignore) >= capacity:
-        raise ApiError(409, f"ticket_type_id: ticket type {ticket_type['id']} ({ticket_type['name']}) is sold out, "
-                            f"all {capacity} places are taken", field="ticket_type_id")
-
-
-def ensure_capacity_holds(store, ticket_type: dict) -> None:
-    """409 for a capacity below the places already held (Pending and Success tickets): lowering it
-    must not take back a place a registration holds (0 = unlimited holds them all)."""
-    capacity, taken = ticket_type["capacity"], sold(store, ticket_type["id"])
-    if capacity and capacity < taken:
-        raise ApiError(409, f"capacity: ticket type {ticket_type['id']} ({ticket_type['name']}) already has {taken} "
-                            f"places held; its capacity cannot go below {taken}", field="capacity")
-
+# --- tickets of a ticket type, and stats --------------------------------------------------
 
 def type_of_event(store, ticket_type_id, event_id) -> dict:
     ticket_type = store.get("ticket_types", ticket_type_id)
@@ -233,7 +205,7 @@ def event_stats(store, event_id) -> dict:
 
 def add_ticket_type(call, event_id, fields: dict) -> dict:
     return call.resources.new(call.contract.operations["createTicketType"], {**fields, "event_id": event_id},
-                              principal=call.principal, leave_out=AVAILABILITY)
+                              principal=call.principal)
 
 
 def remove_user(call, user: dict) -> None:
@@ -259,12 +231,7 @@ def end_sessions(call, user_id) -> None:
     call.store.delete_where("sessions", lambda r: r.get("user_id") == user_id and r["id"] != keep)
 
 
-def profile(store, user: dict) -> dict:
-    organizations = owned_organizations(store, user["id"])
-    return {**public(user), "organization": public(organizations[0]) if organizations else None}
-
-
-# --- auth -----------------------------------------------------------------------------------
+# --- auth ---------------------------------------------------------------------------------
 
 def registerUser(call):
     body = call.body
@@ -305,27 +272,9 @@ def getAuthMe(call):
                          "permissions": principal["permissions"], "rate_limit": limit})
 
 
-# --- events ---------------------------------------------------------------------------------
-
-def ensure_deadline_by_date(event: dict) -> None:
-    """400 when registration would close after the event: the deadline is the last day to register
-    for it, so it is on or before the event's date (either may be unset: nothing to compare)."""
-    date, deadline = event.get("date"), event.get("deadline")
-    if date and deadline and deadline > date:  # both YYYY-MM-DD (`format: date`): text order is date order
-        raise ApiError(400, f"deadline: {deadline} is after the event's date {date}; registration must close "
-                            f"on or before the event", field="deadline")
-
-
-def ensure_registration_open(event: dict, today: dt.date) -> None:
-    """409 for a registration after the event's deadline (the last day it takes one)."""
-    deadline = event.get("deadline")
-    if deadline and deadline < today.isoformat():  # YYYY-MM-DD: text order is date order
-        raise ApiError(409, f"event_id: registration for event {event['id']} ({event['name']}) closed on its "
-                            f"deadline, {deadline}", field="event_id")
-
+# --- events -------------------------------------------------------------------------------
 
 def createEvent(call):
-    ensure_deadline_by_date(call.body)
     with call.store.lock:
         event = call.resources.new(call.operation, {k: v for k, v in call.body.items() if k != "ticket_types"},
                                    principal=call.principal)
@@ -334,37 +283,12 @@ def createEvent(call):
     return answer(call, public(event))
 
 
-def getEvent(call):
-    store = call.store
-    event = lookup(call, "events", call.params["id"])
-    ticket_types = [ticket_type_view(store, tt) for tt in of_event(store, "ticket_types", event["id"])]
-    return answer(call, {**public(event), "ticket_types": ticket_types,
-                         "fields": [public(f) for f in of_event(store, "custom_fields", event["id"])]})
-
-
-def updateEvent(call):
-    with call.store.lock:
-        event = managed(call, "events", call.params["id"])
-        ensure_deadline_by_date({**event, **declared(call)})
-        return call.resources.update(call.operation, call.params, call.body, principal=call.principal)
-
-
 def getEventStats(call):
     event = managed(call, "events", call.params["id"])
     return answer(call, event_stats(call.store, event["id"]))
 
 
-# --- organizations --------------------------------------------------------------------------
-
-def getOrganization(call):
-    organization = lookup(call, "organizations", call.params["id"])
-    events = [public(e) for e in call.store.all("events")
-              if e["organization_id"] == organization["id"] and e["privacy"] == "public"]
-    events.sort(key=lambda e: e.get("date") or "", reverse=True)  # most recent first
-    return answer(call, {**public(organization), "events": events})
-
-
-# --- tickets --------------------------------------------------------------------------------
+# --- tickets ------------------------------------------------------------------------------
 
 def listTickets(call):
     """Without `event_id`, the caller's own registrations (by email); with it, the event's tickets,
@@ -384,9 +308,6 @@ def createTicket(call):
         ticket_type = None
         if body.get("ticket_type_id") is not None:
             ticket_type = type_of_event(store, body["ticket_type_id"], event["id"])
-        ensure_registration_open(event, store.clock.today())
-        if ticket_type is not None:
-            ensure_place(store, ticket_type)
         account = me(call)
         ticket = call.resources.new(
             call.operation, {k: v for k, v in body.items() if k not in ("transaction_id", "custom_fields")},
@@ -413,9 +334,7 @@ def updateTicket(call):
         holds = status("holds_place")
         if after["ticket_type_id"] is not None and (moved or (after["status"] in holds
                                                               and ticket["status"] not in holds)):
-            ticket_type = type_of_event(store, after["ticket_type_id"], ticket["event_id"])
-            if after["status"] in holds:
-                ensure_place(store, ticket_type, ignore=ticket["id"])
+            type_of_event(store, after["ticket_type_id"], ticket["event_id"])  # its places: the generic update
         return call.resources.update(call.operation, call.params, call.body, principal=call.principal)
 
 
@@ -427,51 +346,11 @@ def verifyTicket(call):
                          "valid": ticket["status"] == status("approved")})
 
 
-# --- ticket types ---------------------------------------------------------------------------
-
-def listTicketTypes(call):
-    event = lookup(call, "events", call.params["event_id"], "event_id")
-    return listing(call, [ticket_type_view(call.store, tt) for tt in of_event(call.store, "ticket_types", event["id"])])
-
-
-def createTicketType(call):
-    with call.store.lock:
-        ticket_type = add_ticket_type(call, call.body["event_id"], call.body)
-    return answer(call, ticket_type_view(call.store, ticket_type))
-
-
-def updateTicketType(call):
-    with call.store.lock:
-        ticket_type = managed(call, "ticket_types", call.params["id"])
-        ensure_capacity_holds(call.store, {**ticket_type, **declared(call)})
-        ticket_type = call.store.update("ticket_types", ticket_type["id"], declared(call))
-    return answer(call, ticket_type_view(call.store, ticket_type))
-
-
-def deleteTicketType(call):
-    store = call.store
-    with store.lock:
-        ticket_type = managed(call, "ticket_types", call.params["id"])
-        tickets = [t for t in store.all("tickets") if t.get("ticket_type_id") == ticket_type["id"]]
-        approved = sum(1 for t in tickets if t["status"] == status("approved"))
-        if approved:
-            raise ApiError(409, f"Ticket type {ticket_type['id']} has {approved} approved ticket(s) and cannot "
-                                f"be deleted", field="id")
-        store.delete("ticket_types", ticket_type["id"])
-        for ticket in tickets:
-            store.update("tickets", ticket["id"], {"ticket_type_id": None})
-    return deleted(call.operation, "ticket_types", ticket_type["id"])
-
-
-# --- users ----------------------------------------------------------------------------------
+# --- users --------------------------------------------------------------------------------
 
 def getMe(call):
-    store, user = call.store, me(call)
-    organization_ids = {o["id"] for o in owned_organizations(store, user["id"])}
-    stats = {"tickets": len(tickets_of(store, user["email"])),
-             "events": sum(1 for e in store.all("events") if e["organization_id"] in organization_ids),
-             "api_keys": sum(1 for k in store.all("keys") if k["user_id"] == user["id"])}
-    return answer(call, {**profile(store, user), "stats": stats})
+    """The caller's account, read as the generic read shows it (organization and stats: `x-embed`, `x-count`)."""
+    return call.resources.read(call.operation, {}, principal=call.principal, key=call.principal["sub"], name="users")
 
 
 def updateMe(call):
@@ -494,7 +373,7 @@ def listMyTickets(call):
     return listing(call, tickets_of(call.store, me(call)["email"]))
 
 
-# --- API keys -------------------------------------------------------------------------------
+# --- API keys -----------------------------------------------------------------------------
 
 def createKey(call):
     body = call.body
@@ -510,21 +389,13 @@ def createKey(call):
             permissions = [p for p in spec["permissions"] if not not_held(call.principal, [p])]
         key_types().check_permissions(kind, permissions)
         key_types().ensure_grantable(call.principal, kind, permissions)
-        ensure_expiry_to_come(body.get("expires_at"), call.store.clock.today())
+        call.resources.check_order(call.operation, {"expires_at": body.get("expires_at")})  # not past
         raw = spec["prefix"] + call.store.ids.token_hex(16)
         key = call.store.insert("keys", {"user_id": user["id"], "name": body["name"], "key_type": kind,
                                          "permissions": permissions, "rate_limit": spec["rate_limit"],
                                          "is_active": True, "expires_at": body.get("expires_at"),
                                          "last_used_at": None, "created_at": call.store.clock.now_iso(), "_key": raw})
     return answer(call, {**public(key), "key": raw})  # the raw key, this once
-
-
-def ensure_expiry_to_come(expires_at, today: dt.date) -> None:
-    """400 for an `expires_at` already past: a key created expired could never be used (a key works
-    through its `expires_at` day, `key_works`)."""
-    if expires_at is not None and expires_at < today.isoformat():  # YYYY-MM-DD: text order
-        raise ApiError(400, f"expires_at: {expires_at} is in the past; a key expires on today's date or a later one",
-                       field="expires_at")
 
 
 def own_key(call) -> dict:
@@ -555,7 +426,7 @@ def deleteKey(call):
     return deleted(call.operation, "keys", key["id"])
 
 
-# --- admin ----------------------------------------------------------------------------------
+# --- admin --------------------------------------------------------------------------------
 
 def getAdminStats(call):
     store = call.store
@@ -564,14 +435,6 @@ def getAdminStats(call):
                          "organizations": len(store.all("organizations")), "events": len(store.all("events")),
                          "tickets": len(tickets), "donations": len(store.all("donations")),
                          "api_keys": len(store.all("keys")), "revenue": figures(tickets)["revenue"]})
-
-
-def adminGetUser(call):
-    store = call.store
-    user = lookup(call, "users", call.params["id"])
-    return answer(call, {**profile(store, user),
-                         "api_keys": [public(k) for k in store.all("keys") if k["user_id"] == user["id"]],
-                         "ticket_count": len(tickets_of(store, user["email"]))})
 
 
 def adminUpdateUser(call):
