@@ -19,7 +19,6 @@ form where the spec writes trailing slashes (as Django's APPEND_SLASH does).
 
 from __future__ import annotations
 
-import collections
 import json
 import re
 import time
@@ -42,9 +41,7 @@ class ControlSurface:
     def __init__(self, api, mock):
         self.api = api  # pipeline.Api: every API request, and the docs
         self.mock = mock
-        self.journal: collections.deque = collections.deque(maxlen=mock.settings.journal_size)
-        # admin calls, apart: the console's polling never pushes an API request out of the journal
-        self.admin_journal: collections.deque = collections.deque(maxlen=mock.settings.journal_size)
+        self.journal = mock.journal  # journal.Journal, or shared.RedisJournal on a Redis store
         self.guard = Guard(mock.settings.admin_token, mock.settings.allowed_hosts)
         self.redactor = Redactor(mock.contract)
         self._slashed = [re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", op.path) + "$")
@@ -103,7 +100,7 @@ class ControlSurface:
         def record():
             entry["operation"] = journal.operation_of(scope) or entry.get("operation")
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
-            (self.admin_journal if admin else self.journal).append(entry)
+            self.journal.append(entry, admin)
 
         if admin:
             entry["admin"] = True
@@ -113,10 +110,11 @@ class ControlSurface:
                 record()
             return
         # ---- latency and faults (faults.py): one cheap check when none is set --------------------------
-        if self.mock.faults.rules or b"prefer" in [name for name, _ in scope["headers"]]:
+        rules = extensions[faults.SNAPSHOT] = self.mock.faults.snapshot()  # one look per request
+        if rules or b"prefer" in [name for name, _ in scope["headers"]]:
             operation = self.api.operation_id(scope)
             entry["operation"] = operation
-            fault = await self.mock.faults.before(scope, operation, entry)
+            fault = await self.mock.faults.before(scope, operation, entry, rules)
             if fault is not None:
                 record()  # journaled before the client can see its connection go
                 await faults.break_connection(fault, send)
@@ -151,9 +149,9 @@ class ControlSurface:
             self.mock.faults.clear()
             response = JSONResponse({"status": "reset", "api": self.mock.contract.slug})
         elif path == "/requests" and method == "GET":
-            entries = list(self.journal)
+            entries = self.journal.entries()
             if Request(scope).query_params.get("admin") == "include":
-                entries = sorted([*entries, *self.admin_journal], key=lambda e: e["time"])
+                entries = sorted([*entries, *self.journal.entries(admin=True)], key=lambda e: e["time"])
             response = JSONResponse({"requests": [self._readable(e) for e in entries]})
         elif path == "/requests" and method == "DELETE":
             self.journal.clear()

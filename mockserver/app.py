@@ -17,7 +17,7 @@ import pathlib
 from apispec import ext
 from apispec.model import Contract, Operation, contract
 
-from . import apis, journal
+from . import apis, faults, journal
 from . import fixtures as fixtures_module
 from .admin import ControlSurface
 from .apis import Api
@@ -93,9 +93,26 @@ class Mock:
                                 clock=settings.clock, ids=settings.ids, verify_indexes=settings.verify_indexes,
                                 reset=settings.reset_store)
         self.resources = Resources(self.store, self.contract)
-        self.rate_window: SlidingWindow | None = None
+        self.rate_window: SlidingWindow | None = None  # or shared.RedisWindow, alike
         self.links = ProductionLinks(self.contract, fixtures)
-        self.faults = Faults(self.contract)  # latency and faults set from /__admin/faults (faults.py)
+        shared = getattr(self.store, "redis", None)  # a Redis store: limits, journal and faults shared too
+        if shared is not None:
+            from .shared import RedisFaults, RedisJournal
+
+            self.faults = RedisFaults(self.contract, shared, self.store.prefix)
+            self.journal = RedisJournal(shared, self.store.prefix, settings.journal_size)
+        else:
+            self.faults = Faults(self.contract)  # latency and faults set from /__admin/faults (faults.py)
+            self.journal = journal.Journal(settings.journal_size)  # GET /__admin/requests (admin.py)
+
+    def rate_window_of(self, seconds: float):
+        """The sliding window counting requests per key: this process's, or the shared store's."""
+        shared = getattr(self.store, "redis", None)
+        if shared is None:
+            return SlidingWindow(seconds)
+        from .shared import RedisWindow
+
+        return RedisWindow(shared, self.store.prefix, seconds)
 
     def authenticate(self, scheme: dict, credential: str):
         return self.api.authenticate(self.store, scheme, credential)
@@ -120,8 +137,11 @@ class Mock:
                 call.principal = body_auth(self.store, call.body or {})
             prefs = preferences(request)
             reason = None
-            if prefs is NONE and self.faults.rules:  # an error status a /__admin/faults rule injects
-                injected = self.faults.injected_status(operation)
+            rules = (request.scope.get("extensions") or {}).get(faults.SNAPSHOT)
+            if rules is None:  # not behind the control surface: look now
+                rules = self.faults.snapshot()
+            if prefs is NONE and rules:  # an error status a /__admin/faults rule injects
+                injected = self.faults.injected_status(operation, rules)
                 if injected is not None:
                     status, rule = injected
                     prefs = Preferences(code=status)
@@ -226,7 +246,7 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
         if "limit" in override and "limits_by_key_type" not in override and rate.get("limits_by_key_type"):
             # one limit given: it applies to every key type
             rate["limits_by_key_type"] = {kind: override["limit"] for kind in rate["limits_by_key_type"]}
-        window = SlidingWindow(settings.rate_limit_window or rate.get("window_seconds", 60))
+        window = mock.rate_window_of(settings.rate_limit_window or rate.get("window_seconds", 60))
     mock.rate_window = window
     pipeline = Pipeline(mock, InputGate(settings), KeyPolicy(spec, window, rate), docs_app(spec))
     served = ControlSurface(pipeline, mock)

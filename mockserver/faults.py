@@ -52,6 +52,9 @@ from .prefer import FAULTS, MAX_DELAY_MS, MalformedPrefer, header_value, parse
 _FIELDS = ("operation", "fixedDelayMilliseconds", "delayDistribution", "status", "fault", "probability", "seed")
 
 
+SNAPSHOT = "mockserver.faults"  # the rules a request took at the connection, in its scope's extensions
+
+
 class BadRule(ValueError):
     pass
 
@@ -164,33 +167,43 @@ def _documented(operation) -> set[int]:
 
 
 class Faults:
-    """The rules in force for one API."""
+    """The rules in force for one API, in this process (shared.RedisFaults: in the shared store).
+    A request takes one `snapshot()` of them, at the connection, and uses it throughout
+    (`SNAPSHOT` in its scope's extensions)."""
 
     def __init__(self, contract):
         self.contract = contract
-        self.rules: dict[str, Rule] = {}
+        self._rules: dict[str, Rule] = {}
+
+    def snapshot(self) -> dict[str, Rule]:
+        return self._rules
+
+    @property
+    def rules(self) -> dict[str, Rule]:
+        return self.snapshot()
 
     def set(self, spec) -> Rule:
         rule = Rule(spec, self.contract)
-        self.rules[rule.operation] = rule
+        self._rules[rule.operation] = rule
         return rule
 
     def clear(self, operation: str | None = None) -> int:
         if operation is None:
-            count = len(self.rules)
-            self.rules.clear()
+            count = len(self._rules)
+            self._rules.clear()
             return count
-        return 1 if self.rules.pop(operation, None) is not None else 0
+        return 1 if self._rules.pop(operation, None) is not None else 0
 
     def listing(self) -> list[dict]:
-        return [rule.spec for rule in self.rules.values()]
+        return [rule.spec for rule in self.snapshot().values()]
 
-    def rule_for(self, operation_id: str | None) -> Rule | None:
-        return self.rules.get(operation_id) or self.rules.get("*")
+    def rule_for(self, operation_id: str | None, rules: dict | None = None) -> Rule | None:
+        rules = self.snapshot() if rules is None else rules
+        return rules.get(operation_id) or rules.get("*")
 
-    def injected_status(self, operation) -> tuple[int, Rule] | None:
+    def injected_status(self, operation, rules: dict | None = None) -> tuple[int, Rule] | None:
         """An error status to answer `operation` with instead of running it, when a rule says so."""
-        rule = self.rule_for(operation.operation_id)
+        rule = self.rule_for(operation.operation_id, rules)
         if rule is None or not rule.statuses:
             return None
         documented = [s for s in rule.statuses if s in _documented(operation)]
@@ -200,7 +213,7 @@ class Faults:
 
     # ---- at the connection: delays and faults, before the API sees the request -------------------
 
-    async def before(self, scope, operation_id, entry: dict) -> str | None:
+    async def before(self, scope, operation_id, entry: dict, rules: dict | None = None) -> str | None:
         """Wait as the rules and `Prefer` say; the fault to answer with instead of an answer, if any
         (`break_connection` does it)."""
         prefs = None
@@ -208,7 +221,8 @@ class Faults:
         if value:
             with contextlib.suppress(MalformedPrefer):  # the handler answers it with the API's 400
                 prefs = parse(value)
-        rule = self.rule_for(operation_id) if self.rules else None
+        rules = self.snapshot() if rules is None else rules
+        rule = self.rule_for(operation_id, rules) if rules else None
         delay = prefs.delay / 1000 if prefs is not None and prefs.delay is not None else (
             rule.delay() if rule is not None else 0.0)
         fault = prefs.fault if prefs is not None and prefs.fault else None

@@ -10,10 +10,30 @@ route stage found (`OPERATION`).
 
 from __future__ import annotations
 
+import collections
 import re
 
 KEY = "mockserver.journal"
 OPERATION = "mockserver.operation"
+
+
+class Journal:
+    """The journal of recent requests in this process (shared.RedisJournal: in the shared store), the
+    admin calls kept apart so the console's polling never pushes an API request out."""
+
+    def __init__(self, size: int):
+        self._entries = {False: collections.deque(maxlen=size), True: collections.deque(maxlen=size)}
+
+    def append(self, entry: dict, admin: bool = False) -> None:
+        self._entries[admin].append(entry)
+
+    def entries(self, admin: bool = False) -> list[dict]:
+        """The API's requests (or with `admin`, the admin calls), oldest first."""
+        return list(self._entries[admin])
+
+    def clear(self) -> None:
+        """The API's requests go; the admin calls stay."""
+        self._entries[False].clear()
 
 
 def note(scope, **fields) -> None:

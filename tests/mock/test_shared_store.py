@@ -16,6 +16,7 @@ from tests.conftest import RedisServer
 
 ADMIN = {"Authorization": "Bearer ae_a_demo"}
 ORGANIZER = {"Authorization": "Bearer ae_o_demo"}
+JSON = {"Content-Type": "application/json"}  # what the admin guard asks of a DELETE
 SPEC = contract("amarevents")
 
 
@@ -126,3 +127,76 @@ def test_workers_without_a_shared_store_are_refused_in_one_line(args, words):
     process = ServedProcess("amarevents", "--port", "0", *args).launch()
     assert process.finish() == 2
     assert len(process.stderr) == 1 and all(word in process.stderr[0] for word in words), process.stderr
+
+
+def both(redis_url: str, prefix: str, *extra: str) -> list[ServedProcess]:
+    """Two `mockserver serve` runs on one Redis and prefix, started."""
+    first = serve(redis_url, prefix, *extra).start()
+    try:
+        return [first, serve(redis_url, prefix, *extra).start()]
+    except BaseException:
+        first.stop()
+        raise
+
+
+def test_a_rate_limit_of_n_passes_exactly_n_across_two_processes(redis_server, redis_prefix):
+    processes = both(redis_server.url, redis_prefix, "--rate-limit", "7", "--rate-limit-window", "3600")
+    try:
+        roots = [p.roots["amarevents"] for p in processes]
+
+        def get(n):
+            return httpx.get(roots[n % 2] + "/api/auth/me", headers=ADMIN, timeout=30)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+            answers = list(pool.map(get, range(16)))             # at once, alternating between the two
+        statuses = [a.status_code for a in answers]
+        assert (statuses.count(200), statuses.count(429)) == (7, 9), statuses
+        admitted = sorted(int(a.headers["X-RateLimit-Remaining"]) for a in answers if a.status_code == 200)
+        assert admitted == [0, 1, 2, 3, 4, 5, 6]                 # each counted once, in one window
+        refused = [a for a in answers if a.status_code == 429]
+        assert all(a.headers["X-RateLimit-Remaining"] == "0" and a.headers["X-RateLimit-Limit"] == "7"
+                   and 3500 < int(a.headers["Retry-After"]) <= 3600 for a in refused), refused[0].headers
+        assert "7 requests per hour" in refused[0].json()["error"]
+        other = httpx.get(roots[1] + "/api/auth/me", headers=ORGANIZER, timeout=10)   # another key: its own
+        assert other.status_code == 200 and other.headers["X-RateLimit-Remaining"] == "6"
+        httpx.post(roots[1] + "/__admin/reset", json={}, timeout=10).raise_for_status()  # one reset, both
+        assert httpx.get(roots[0] + "/api/auth/me", headers=ADMIN, timeout=10).status_code == 200
+    finally:
+        for process in processes:
+            process.stop()
+
+
+def test_journal_and_fault_rules_are_one_for_both_processes(redis_server, redis_prefix):
+    processes = both(redis_server.url, redis_prefix)
+    try:
+        httpx.get(processes[1].roots["amarevents"] + "/api/events", timeout=10)  # to be cleared below
+        first, second = (httpx.Client(base_url=p.roots["amarevents"], timeout=10) for p in processes)
+        first.delete("/__admin/requests", headers=JSON).raise_for_status()  # either clears the one journal
+        first.get("/api/events", params={"page": 1})
+        second.get("/api/auth/me", headers=ADMIN)
+        first.get("/api/nowhere")
+        for client in (first, second):                               # either shows every process's traffic
+            journal = client.get("/__admin/requests").json()["requests"]
+            assert [(e["path"], e["status"], e["operation"]) for e in journal] == [
+                ("/api/events", 200, "listEvents"), ("/api/auth/me", 200, "getAuthMe"), ("/api/nowhere", 404, None)]
+            assert journal[1]["response_body"]["success"] is True and journal[2]["near_misses"]
+            assert journal[0]["query"] == "page=1"
+
+        rule = {"operation": "listEvents", "status": 500}
+        assert first.post("/__admin/faults", json=rule).status_code == 201   # set through one
+        assert second.get("/__admin/faults").json()["faults"] == [rule]
+        injected = second.get("/api/events")                                 # holds on the other
+        assert injected.status_code == 500, injected.text
+        assert first.get("/__admin/requests").json()["requests"][-1]["why"].startswith("Injected 500 (a /__admin")
+        assert second.get("/api/auth/me", headers=ADMIN).status_code == 200  # its operation only
+        first.post("/__admin/faults", json={"operation": "getAuthMe", "fault": "EMPTY_RESPONSE"}).raise_for_status()
+        with pytest.raises(httpx.RemoteProtocolError):
+            second.get("/api/auth/me", headers=ADMIN)
+        assert second.delete("/__admin/faults", params={"operation": "listEvents"}, headers=JSON).json()["cleared"] == 1
+        assert first.get("/api/events").status_code == 200                   # cleared through the other
+        second.post("/__admin/reset", json={}).raise_for_status()            # reset clears rules and journal
+        assert first.get("/__admin/faults").json()["faults"] == []
+        assert first.get("/api/auth/me", headers=ADMIN).status_code == 200
+        assert [e["path"] for e in first.get("/__admin/requests").json()["requests"]] == ["/api/auth/me"]
+    finally:
+        for process in processes:
+            process.stop()
