@@ -36,22 +36,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def pinned(cmd: list[str], core: int) -> list[str]:
+def pinned(cmd: list[str], core: int | str) -> list[str]:
     return (["taskset", "-c", str(core), *cmd] if TWO_CORES and shutil.which("taskset") else cmd)
 
 
 class Server:
     """A benchmark server in its own process; measures its cold start and memory."""
 
-    def __init__(self, kind: str, slug: str, records: int | None = None, timeout: float = 600):
+    def __init__(self, kind: str, slug: str, records: int | None = None, timeout: float = 600,
+                 extra: tuple[str, ...] = (), cores: str = "0"):
         self.port = free_port()
-        cmd = [PY, "-m", "bench.serve", kind, slug, str(self.port)]
+        if kind == "cli":  # `mockserver serve` as a user runs it (`extra`: its flags)
+            cmd = [PY, "-m", "mockserver.cli", "serve", slug, "--port", str(self.port), "--quiet", *extra]
+        else:
+            cmd = [PY, "-m", "bench.serve", kind, slug, str(self.port), *extra]
         if records:
             cmd += ["--records", str(records)]
         started = time.perf_counter()
-        self.proc = subprocess.Popen(pinned(cmd, 0), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(pinned(cmd, cores), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
-        probe = "/__admin/health" if kind == "mock" else WORKLOADS[slug].list_path
+        probe = WORKLOADS[slug].list_path if kind == "ceiling" else "/__admin/health"
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{kind} {slug} exited: {self.proc.stderr.read().decode()[-500:]}")
@@ -233,6 +237,74 @@ def scaling(sizes, seconds, slug="namak") -> list[dict]:
     return rows
 
 
+def redis_used_mb(port: int) -> float:
+    """What the Redis on `port` holds (INFO memory: used_memory)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(b"INFO memory\r\n")
+        text = b""
+        while b"used_memory:" not in text or not text.endswith(b"\r\n"):
+            text += conn.recv(65536)
+    return int(re.search(rb"used_memory:(\d+)", text).group(1)) / 2**20
+
+
+def shared_store(apis, seconds, sizes) -> dict:
+    """The mock in memory, on Redis with one worker, on Redis with two workers (`mockserver serve`
+    each, rate limits on but out of reach), each beside the bare Starlette ceiling of the same run;
+    then the Redis store's growth with its size (one worker, namak's events)."""
+    slug = "namak" if "namak" in apis else apis[0]
+    big = ("--rate-limit", str(10**12))
+    rows, growth = [], []
+    from mockserver.testing import RedisServer
+
+    redis = RedisServer()
+    redis.start()
+    try:
+        variants = {"memory": (big, "0"),
+                    "redis, 1 worker": ((*big, "--store", redis.url, "--store-prefix", "bench1", "--reset-store"), "0"),
+                    # two workers get both cores: pinned to one they could not run side by side
+                    "redis, 2 workers": ((*big, "--store", redis.url, "--store-prefix", "bench2", "--reset-store",
+                                          "--workers", "2"), "0,1")}
+        for what in ("read", "list", "create"):
+            if what == "create" and WORKLOADS[slug].create_body is None:
+                continue
+            figures = {}
+            for name, (extra, cores) in {"ceiling": ((), "0"), **variants}.items():
+                server = Server("ceiling" if name == "ceiling" else "cli", slug, extra=extra, cores=cores)
+                try:
+                    measure(server.base, slug, what, 1)  # warm-up
+                    figures[name] = measure(server.base, slug, what, seconds)
+                finally:
+                    server.stop()
+            ceiling = figures["ceiling"]["rps"] or 1
+            for name in variants:
+                f = figures[name]
+                rows.append({"api": slug, "operation": what, "store": name, **f, "ratio": round(f["rps"] / ceiling, 3),
+                             "ceiling_rps": figures["ceiling"]["rps"], "ceiling_p99_ms": figures["ceiling"]["p99_ms"]})
+                print(f"  {slug:9} {what:6} {name:17} {f['rps']:7.0f} req/s  p99 {f['p99_ms']:7.2f} ms  "
+                      f"ratio {f['rps'] / ceiling:.2f} (ceiling {ceiling:.0f} req/s, p99 "
+                      f"{figures['ceiling']['p99_ms']:.2f} ms)"
+                      + (f"  WARNING: {f['errors']} answers not 2xx" if f["errors"] else ""), flush=True)
+        work = WORKLOADS["namak"]
+        for size in sizes:
+            server = Server("mock", "namak", records=size,
+                            extra=("--store", redis.url, "--store-prefix", "growth"))  # reset: the last size only
+            try:
+                read = load(server.base + work.read_path, seconds, "GET", work.headers)
+                paged = load(f"{server.base}/v1/events?limit=20&page=2", seconds, "GET", work.headers)
+                filtered = load(f"{server.base}/v1/events?status=draft&limit=20", seconds, "GET", work.headers)
+            finally:
+                server.stop()
+            growth.append({"records": size, "start_s": round(server.cold_start, 2),
+                           "redis_mb": round(redis_used_mb(redis.port), 1), "read": read, "paged_list": paged,
+                           "filtered_list": filtered})
+            print(f"  redis {size:>7} records: start {server.cold_start:6.2f} s, Redis holds "
+                  f"{growth[-1]['redis_mb']:.0f} MB; read p50 {read['p50_ms']:.2f} ms; "
+                  f"paged p50 {paged['p50_ms']:.2f} ms; filtered p50 {filtered['p50_ms']:.2f} ms", flush=True)
+    finally:
+        redis.stop()
+    return {"throughput": rows, "growth": growth}
+
+
 def cold_starts(apis) -> list[dict]:
     rows = []
     for slug in apis:
@@ -292,7 +364,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--apis", default=",".join(WORKLOADS))
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
-    parser.add_argument("--sections", default="throughput,scaling,coldstart,suite")
+    parser.add_argument("--sections", default="throughput,scaling,coldstart,suite",
+                        help="of throughput, scaling, shared (Redis store), coldstart, suite")
+    parser.add_argument("--shared-sizes", default="1000,10000,100000", help="the shared section's store sizes")
     args = parser.parse_args(argv)
     apis = [a for a in args.apis.split(",") if a]
     sections = args.sections.split(",")
@@ -304,6 +378,9 @@ def main(argv=None) -> int:
     if "scaling" in sections:
         print("scaling with the store's size (namak events):")
         results["scaling"] = scaling([int(s) for s in args.sizes.split(",")], args.seconds)
+    if "shared" in sections:
+        print("shared store: in memory vs Redis (1 and 2 workers), each beside the ceiling of the same run:")
+        results["shared_store"] = shared_store(apis, args.seconds, [int(s) for s in args.shared_sizes.split(",")])
     if "coldstart" in sections:
         print("cold start and memory, default fixtures:")
         results["cold_start"] = cold_starts(apis)

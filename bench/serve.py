@@ -17,12 +17,13 @@ import uvicorn
 from .workloads import WORKLOADS, seeded_fixtures
 
 
-def mock_app(slug: str, records: int | None):
+def mock_app(slug: str, records: int | None, store: str | None = None, prefix: str = "bench"):
     from mockserver.app import Settings, create_app, load_fixtures
 
     fixtures = seeded_fixtures(slug, load_fixtures(slug), records) if records else None
     huge = {"limit": 10**12, "limits_by_key_type": {t: 10**12 for t in ("user", "organizer", "admin")}}
-    return create_app(slug, fixtures=fixtures, settings=Settings(rate_limits=huge))
+    return create_app(slug, fixtures=fixtures, settings=Settings(rate_limits=huge, store=store, store_prefix=prefix,
+                                                                  reset_store=store is not None))
 
 
 def ceiling_app(slug: str, records: int | None):
@@ -75,8 +76,13 @@ def main() -> None:
     parser.add_argument("slug", choices=sorted(WORKLOADS))
     parser.add_argument("port", type=int)
     parser.add_argument("--records", type=int, default=None)
+    parser.add_argument("--store", default=None, help="the mock's store: redis://... (default: in memory)")
+    parser.add_argument("--store-prefix", default="bench")
     args = parser.parse_args()
-    app = (mock_app if args.kind == "mock" else ceiling_app)(args.slug, args.records)
+    if args.kind == "mock":
+        app = mock_app(args.slug, args.records, args.store, args.store_prefix)
+    else:
+        app = ceiling_app(args.slug, args.records)
     gc.freeze()  # as `mockserver serve` does once its apps are built
     # the mock with its limits on input, as `mockserver serve` serves it (its protocol, concurrency limit)
     options = {}

@@ -7,10 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 
 import httpx
 import pytest
@@ -18,48 +15,10 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from mockserver.app import Settings
-from mockserver.testing import running
+from mockserver.testing import RedisServer, free_port, running
 
-REDIS_SERVER = "/usr/bin/redis-server"
+__all__ = ["RedisServer", "free_port"]  # tests import them from here too
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
-    """Debian's redis-server on a free loopback port, no persistence; `stop()`/`start()` on the same
-    port (the outage tests)."""
-
-    def __init__(self):
-        assert shutil.which(REDIS_SERVER), \
-            "redis-server is needed: apt-get install redis-server (make test does)"
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 10) -> None:
-        self.process = subprocess.Popen([REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
-                                         "--save", "", "--appendonly", "no", "--protected-mode", "no"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.02)
-        self.stop()
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
 
 
 @pytest.fixture(scope="session")
