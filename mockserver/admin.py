@@ -39,10 +39,9 @@ _BODY_LIMIT = 4096
 
 
 class ControlSurface:
-    def __init__(self, api, mock, fast=None):
-        self.api = api
+    def __init__(self, api, mock):
+        self.api = api  # pipeline.Api: every API request, and the docs
         self.mock = mock
-        self.fast = fast  # fastpath.FastPath, or None: Connexion serves every request
         self.journal: collections.deque = collections.deque(maxlen=mock.settings.journal_size)
         # admin calls, apart: the console's polling never pushes an API request out of the journal
         self.admin_journal: collections.deque = collections.deque(maxlen=mock.settings.journal_size)
@@ -61,8 +60,8 @@ class ControlSurface:
             return
         path = scope["path"]
         if _CONTROL.search(path):
-            # Starlette's mounts match `.*`, which stops at a newline: such a path would miss
-            # its route (and the API's auth, rate limits and error body). Percent-encode it.
+            # a route's `[^/]+` takes control characters, and its `$` matches before a final newline:
+            # such a path would be taken for an operation's. Percent-encode it (a 404 or a 400).
             path = _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", path)
             scope = {**scope, "path": path}
         if path == ADMIN or path.startswith(ADMIN + "/"):
@@ -76,8 +75,8 @@ class ControlSurface:
         await self._journaled(scope, receive, send)
 
     async def _journaled(self, scope, receive, send, admin=False):
-        # Connexion's routing records the operation in a shallow copy of the scope; a shared
-        # `extensions` dict lets the error handlers see it (operation-level x-error-body, headers)
+        # the journal entry and the operation the pipeline routes to travel in `extensions`, which
+        # copies of the scope share (operation-level x-error-body, headers, the console's fields)
         extensions = scope.setdefault("extensions", {})
         entry = {"time": time.time(), "method": scope["method"], "path": scope["path"],
                  "query": scope.get("query_string", b"").decode("latin-1"),
@@ -113,11 +112,9 @@ class ControlSurface:
             finally:
                 record()
             return
-        fast = self.fast.route(scope) if self.fast is not None else None
         # ---- latency and faults (faults.py): one cheap check when none is set --------------------------
         if self.mock.faults.rules or b"prefer" in [name for name, _ in scope["headers"]]:
-            operation = fast[0].operation_id if fast is not None else getattr(
-                self.mock.contract.operation_at(scope["method"], scope["path"]), "operation_id", None)
+            operation = self.api.operation_id(scope)
             entry["operation"] = operation
             fault = await self.mock.faults.before(scope, operation, entry)
             if fault is not None:
@@ -125,10 +122,7 @@ class ControlSurface:
                 await faults.break_connection(fault, send)
                 return
         try:
-            if fast is not None:
-                await self.fast.serve(fast, scope, receive_logged, send_logged)
-            else:
-                await self.api(scope, receive_logged, send_logged)
+            await self.api(scope, receive_logged, send_logged)
         finally:
             record()
 

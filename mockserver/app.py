@@ -1,42 +1,32 @@
-"""`create_app(slug, fixtures=..., settings=...)`: one Connexion app serving one spec statefully.
+"""`create_app(slug, fixtures=..., settings=...)`: the ASGI app serving one spec statefully.
 
-Connexion routes, authenticates and validates from the spec; the handlers here read the
-validated request and call the generic resource actions or the API's own behaviour in
-`mockserver/apis/<slug>.py`; errors are rendered in the API's own body.
+The request pipeline (pipeline.py) routes, limits, authenticates, rate limits, validates and
+answers every API request from the spec, in stages built once per operation; the behaviour it
+calls is `Mock.answerer`, here: the generic resource actions or the API's own behaviour in
+`mockserver/apis/<slug>.py`. Errors are rendered in the API's own body (errors.py). Around it: the
+control surface (admin.py), CORS (cors.py) and the request log (requestlog.py); beside it, the
+docs (docs.py).
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import functools
 import json
 import pathlib
-import re
-
-import connexion
-import connexion.decorators.parameter
-import connexion.security
-import connexion.utils
-from connexion.frameworks import starlette as starlette_framework
-from connexion.middleware import MiddlewarePosition
-from connexion.options import SwaggerUIOptions
-from connexion.resolver import Resolver
 
 from apispec import ext
 from apispec.model import Contract, Operation, contract
 
-from . import apis, errors, journal
+from . import apis, journal
 from . import fixtures as fixtures_module
 from .admin import ControlSurface
 from .apis import Api
-from .auth import security_map
 from .cors import Cors
-from .encoding import JSONIFIER
+from .docs import docs_app
 from .errors import ApiError
-from .fastpath import FastPath
 from .faults import Faults
 from .limits import InputGate
+from .pipeline import Pipeline
 from .prefer import NONE, Preferences, preferences
 from .prefer import answer as preferred_answer
 from .ratelimit import KeyPolicy, SlidingWindow
@@ -45,17 +35,6 @@ from .resources import Resources
 from .sources import Clock, Ids
 from .store import StoreApi, open_store
 
-# Connexion inspects the signature of the handler and of each security function on every
-# request (py-spy: ~11% of a read by id). The functions never change once the app is built.
-_inspect_once = functools.lru_cache(maxsize=None)(connexion.utils.inspect_function_arguments)
-connexion.security.inspect_function_arguments = _inspect_once
-connexion.decorators.parameter.inspect_function_arguments = _inspect_once
-
-# A typed path parameter (`/events/{id}`, id an integer) is checked by request validation, after
-# authentication (a 400 naming the parameter), not by routing (a bare 404 before it).
-for _kind in ("integer", "number"):
-    starlette_framework.PATH_PARAMETER_CONVERTERS.pop(_kind, None)
-
 
 @dataclasses.dataclass
 class Settings:
@@ -63,7 +42,6 @@ class Settings:
     rate_limit_window: float | None = None      # seconds; None: as the spec says
     rate_limits: dict | None = None              # {"limit": N} (every key) or {"limits_by_key_type": {...}}
     journal_size: int = 500
-    fast_path: bool = True                      # requests skip Connexion's per-request stack (fastpath.py)
     cors: bool = True                           # answer browsers on any origin (cors.py)
     cors_origins: tuple[str, ...] = ()          # only these origins (with cors on); empty: any
     request_log: bool = False                   # one line per request on stdout (requestlog.py)
@@ -124,7 +102,7 @@ class Mock:
 
     def answerer(self, operation_id: str):
         """The operation's behaviour: `answer(params, body, principal, request, rate_headers)` ->
-        (body, status, headers). The Connexion handler and the fast path both call it."""
+        (body, status, headers): the request pipeline's handle stage."""
         operation = self.contract.operations[operation_id]
         custom = self.api.handlers.get(operation_id)
         if custom is None and not operation.resource:
@@ -155,19 +133,6 @@ class Mock:
             return with_headers(result, rate_headers)
 
         return self.links.rewriting(answer)
-
-    def handler(self, operation_id: str):
-        operation = self.contract.operations[operation_id]
-        answer = self.answerer(operation_id)
-
-        async def handle(**kwargs):
-            from connexion import request
-
-            return answer(_params(operation, kwargs), kwargs.get("body"), kwargs.get("token_info"), request,
-                          kwargs.get("rate_headers"))
-
-        handle.__name__ = operation_id
-        return handle
 
 
 class ProductionLinks:
@@ -221,18 +186,6 @@ def with_headers(result, extra: dict | None):
     return body, status, headers
 
 
-def _params(operation: Operation, kwargs: dict) -> dict:
-    """Parameters by their spec names (Connexion may suffix names that clash with builtins)."""
-    out = {}
-    for param in operation.parameters:
-        name = param["name"]
-        for candidate in (name, name + "_", re.sub(r"\W", "_", name)):
-            if candidate in kwargs:
-                out[name] = kwargs[candidate]
-                break
-    return out
-
-
 def generic(call: Call):
     action = call.operation.resource["action"]
     res = call.resources
@@ -259,25 +212,12 @@ def load_fixtures(slug: str, path: str | pathlib.Path | None = None) -> dict:
 
 def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
                settings: Settings | None = None):
-    """The ASGI app serving one API: the Connexion app behind the control surface."""
+    """The ASGI app serving one API: the request pipeline behind the control surface."""
     settings = settings or Settings()
     if not isinstance(fixtures, dict):
         fixtures = load_fixtures(slug, fixtures)
     mock = Mock(slug, fixtures, settings)
     spec = mock.contract
-
-    app = connexion.AsyncApp(__name__, specification_dir=str(spec.path.parent), jsonifier=JSONIFIER)
-    app.add_api(
-        copy.deepcopy(spec.raw),  # already parsed: Connexion need not read the YAML again
-        base_path="",
-        resolver=Resolver(mock.handler),
-        validate_responses=settings.validate_responses,
-        validator_map=_validators(),
-        security_map=security_map(mock.authenticate),
-        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/__docs"),
-    )
-    errors.install(app, spec)
-
     rate = ext.rate_limit.of(spec)
     window = None
     if rate:
@@ -287,24 +227,14 @@ def create_app(slug: str, *, fixtures: dict | str | pathlib.Path | None = None,
             # one limit given: it applies to every key type
             rate["limits_by_key_type"] = {kind: override["limit"] for kind in rate["limits_by_key_type"]}
         window = SlidingWindow(settings.rate_limit_window or rate.get("window_seconds", 60))
-    app.add_middleware(KeyPolicy, position=MiddlewarePosition.BEFORE_VALIDATION,
-                       contract=spec, window=window, config=rate)
     mock.rate_window = window
-    # after routing (the operation's error body), before anything reads the credential, query or body
-    app.add_middleware(InputGate, position=MiddlewarePosition.BEFORE_SECURITY, settings=settings)
-    fast = FastPath(mock, KeyPolicy(None, contract=spec, window=window, config=rate)) if settings.fast_path else None
-    served = ControlSurface(app, mock, fast)
+    pipeline = Pipeline(mock, InputGate(settings), KeyPolicy(spec, window, rate), docs_app(spec))
+    served = ControlSurface(pipeline, mock)
     if settings.cors:
         served = Cors(served, spec, list(settings.cors_origins))
     if settings.request_log:
         served = RequestLog(served, slug)
     return served
-
-
-def _validators():
-    from .validation import VALIDATORS
-
-    return VALIDATORS
 
 
 __all__ = ["ApiError", "Call", "Mock", "Settings", "create_app", "load_fixtures"]

@@ -2,7 +2,7 @@
 the mock from a browser, as it can call Prism, Microcks or Mockoon.
 
 Starlette's CORSMiddleware does the work, outside everything else (the control surface, the
-fast path, Connexion and its error answers), with these choices:
+request pipeline and its error answers, the docs), with these choices:
 
     origins     any, echoed back (never `*`), with credentials allowed, so a cookie session
                 (Amar's login) works from the browser; `--cors-origin ORIGIN...` narrows it
@@ -14,7 +14,7 @@ fast path, Connexion and its error answers), with these choices:
                 (X-RateLimit-*, Retry-After, Link, WWW-Authenticate) and Location
 
 A request without an `Origin` header (curl, the contract suite, a load test) passes straight
-through: the fast path pays one scan of the request headers for CORS.
+through: it costs the request one scan of its headers.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def exposed_headers(contract) -> list[str]:
 
 class Cors(CORSMiddleware):
     """Starlette's CORS middleware, answering preflights 204 (the requested method echoed) and
-    refusing one in the API's own error body. Attributes of the app it wraps (`mock`, `fast`,
+    refusing one in the API's own error body. Attributes of the app it wraps (`mock`,
     `journal`) read through."""
 
     def __init__(self, app, contract, origins: list[str] | None = None):
@@ -114,5 +114,4 @@ class Cors(CORSMiddleware):
             return Response(status_code=204, headers=headers)
         message = (f"CORS: origin {request_headers['origin']} is not allowed by this mock "
                    f"(mockserver serve --cors-origin names the allowed ones)")
-        answer = render(self.contract, ApiError(403, message))
-        return Response(content=answer.body, status_code=403, media_type=answer.mimetype, headers=answer.headers)
+        return render(self.contract, ApiError(403, message))

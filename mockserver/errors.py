@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
-from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from apispec import ext
 from apispec.model import Contract
@@ -54,7 +54,7 @@ def fill(template, values: dict):
     return template
 
 
-def render(contract: Contract, error: ApiError, operation_id: str | None = None) -> ConnexionResponse:
+def render(contract: Contract, error: ApiError, operation_id: str | None = None) -> Response:
     operation = contract.operations.get(operation_id) if operation_id else None
     template = contract.error_template(error.template or error.status, operation)
     codes = ext.errors.codes(contract)
@@ -63,8 +63,7 @@ def render(contract: Contract, error: ApiError, operation_id: str | None = None)
                            "field": error.field or "non_field_errors", "fields": error.fields})
     response = operation.response(error.status) if operation else None
     headers = {**fixed_headers(response), **error.headers}
-    return ConnexionResponse(status_code=error.status, content_type="application/json",
-                             body=json.dumps(body), headers=headers)
+    return Response(json.dumps(body), status_code=error.status, media_type="application/json", headers=headers)
 
 
 def fixed_headers(response: dict | None) -> dict[str, str]:
@@ -77,36 +76,19 @@ def fixed_headers(response: dict | None) -> dict[str, str]:
     return fixed
 
 
-# Connexion's own problems, said in words a frontend developer can act on.
-_REWORDED = {
-    "No authorization token provided": "Missing API key: send an Authorization header",
-    "Provided token is not valid": "Invalid API key",
-    "Provided apikey is not valid": "Invalid API key",
-    "Invalid authorization header": "Malformed Authorization header",
-}
-
-
-def _operation_id(request) -> str | None:
-    return request.scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
-
-
 def as_api_error(contract: Contract, request, exc: Exception) -> ApiError:
     """Any failure as the ApiError the API answers with (`request`: method, url and scope)."""
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, HTTPException):  # Connexion's ProblemExceptions are HTTPExceptions
+    if isinstance(exc, HTTPException):  # Starlette's, and Connexion's ProblemExceptions (the docs)
         status = exc.status_code
         detail = str(exc.detail or "")
-        if status == 415:
-            # No document lists 415; all say a bad request body is a 400.
-            status, detail = 400, "Content-Type must be application/json: " + detail
-        elif status == 404 and detail in ("", "Not Found"):
+        if status == 404 and detail in ("", "Not Found"):
             detail = f"No route for {request.method} {request.url.path}"
         headers = dict(exc.headers or {})
         if status == 405:
             detail = f"Method {request.method} not allowed on {request.url.path}"
             headers["Allow"] = ", ".join(contract.methods_at(request.url.path))
-        detail = _REWORDED.get(detail, detail)
         return ApiError(status, detail, headers=headers)
     if isinstance(exc, UnicodeDecodeError):
         return ApiError(400, "Request body is not valid UTF-8")
@@ -114,18 +96,22 @@ def as_api_error(contract: Contract, request, exc: Exception) -> ApiError:
     return ApiError(500, "Internal server error")
 
 
-def error_response(contract: Contract, request, exc: Exception) -> ConnexionResponse:
-    """The response to any failure, in the API's own body (the Connexion and fast paths share it)."""
+def error_response(contract: Contract, request, exc: Exception) -> Response:
+    """The response to any failure, in the API's own body (`request`: method, url and scope)."""
     error = as_api_error(contract, request, exc)
     journal.note(getattr(request, "scope", None), why=error.message)  # the console shows why
-    return render(contract, error, _operation_id(request))
+    return render(contract, error, journal.operation_of(request.scope))
 
 
 def install(app, contract: Contract) -> None:
-    """Register error handlers that answer every failure in the API's own body."""
+    """Register error handlers on the Connexion app behind /__docs, so that what fails there (an
+    unknown file, a method the spec's JSON is not served with) is answered in the API's own body."""
 
     async def on_error(request, exc: Exception):
-        return error_response(contract, request, exc)
+        answer = error_response(contract, request, exc)
+        headers = {k: v for k, v in answer.headers.items() if k not in ("content-type", "content-length")}
+        return ConnexionResponse(status_code=answer.status_code, content_type=answer.media_type,
+                                 body=answer.body, headers=headers)
 
-    for cls in (ApiError, ProblemException, HTTPException, UnicodeDecodeError, Exception):
+    for cls in (HTTPException, Exception):
         app.add_error_handler(cls, on_error)

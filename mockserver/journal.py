@@ -3,8 +3,9 @@ operation that served it and *why* it got its answer (the validation message, th
 credential, the rate limit, a forced or injected answer, a fault), and for a request that matched
 no operation, the nearest operations and what differed (WireMock's near misses).
 
-The journal entry travels with the request in `scope["extensions"]` (a dict Connexion's shallow
-copies of the scope share), so the error renderer and the handler can note on it.
+The journal entry travels with the request in `scope["extensions"]` (a dict that copies of the
+scope share), so the error renderer and the handler can note on it; so does the operation the
+route stage found (`OPERATION`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 
 KEY = "mockserver.journal"
+OPERATION = "mockserver.operation"
 
 
 def note(scope, **fields) -> None:
@@ -25,7 +27,8 @@ def note(scope, **fields) -> None:
 
 
 def operation_of(scope) -> str | None:
-    return ((scope.get("extensions") or {}).get("connexion_routing") or {}).get("operation_id")
+    """The operationId of the operation serving the request (set by the pipeline's route stage)."""
+    return (scope.get("extensions") or {}).get(OPERATION) if scope is not None else None
 
 
 def near_misses(contract, method: str, path: str, limit: int = 3) -> list[dict]:

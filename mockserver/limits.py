@@ -2,15 +2,14 @@
 
 Two places hold them:
 
-- `InputGate`, a Connexion middleware after routing and before security (so the refusal is the
-  operation's error body, journaled with its why): too many query parameters (400), two
-  `Authorization` headers (400), HTTP/1.1 without `Host` (400), a stated `Content-Length` over
-  `max_body_bytes` (413, before any of the body is read). The fast path (fastpath.py) hands such
-  requests to Connexion with one cheap look at what it already reads (the query string's `&`s,
-  the headers it scans).
+- `InputGate`, the request pipeline's limits stage (pipeline.py), after routing and before
+  security (so the refusal is the operation's error body, journaled with its why): too many query
+  parameters (400), two `Authorization` headers (400), HTTP/1.1 without `Host` (400), a stated
+  `Content-Length` over `max_body_bytes` (413, before any of the body is read). It costs a request
+  a count of the query string's `&`s and one scan of its headers.
 - `protocol(app)`, uvicorn's httptools protocol with what uvicorn does not offer for it: a body
-  counted as it arrives and cut off past `max_body_bytes` (413: a chunked body, which Connexion
-  never reads, or the rest of one refused unread), a cap on the request line and headers (431), a
+  counted as it arrives and cut off past `max_body_bytes` (413: a chunked body, or the rest of
+  one refused unread), a cap on the request line and headers (431), a
   deadline for them (408; an idle new connection is closed), a longest pause within a body (408),
   and uvicorn's own `limit_concurrency` answered in the API's body (503) instead of its plain
   text. A refused connection is read and dropped for `LINGER` seconds before it closes, so the
@@ -22,28 +21,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from connexion.lifecycle import ConnexionRequest
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .errors import ApiError, render
 
 MiB = 1 << 20
 LINGER = 2.0  # seconds a refused connection is read (and dropped) before it closes
-
-
-def _one_pass_query_params(self):
-    """Connexion's `ConnexionRequest.query_params`, with the lists of values built in one pass:
-    Connexion builds them with `getlist` per key, a scan of every parameter per key (8,000
-    parameters: 0.9 s)."""
-    if self._query_params is None:
-        lists: dict[str, list[str]] = {}
-        for key, value in self._starlette_request.query_params.multi_items():
-            lists.setdefault(key, []).append(value)
-        self._query_params = self.uri_parser.resolve_query(lists)
-    return self._query_params
-
-
-ConnexionRequest.query_params = property(_one_pass_query_params)
 
 
 def query_count(query_string: bytes, limit: int) -> int:
@@ -57,15 +40,12 @@ def query_count(query_string: bytes, limit: int) -> int:
 class InputGate:
     """Refuses, before anything walks or reads them, the inputs over a limit (see the module)."""
 
-    def __init__(self, app, *, settings):
-        self.app = app
+    def __init__(self, settings):
         self.max_body = settings.max_body_bytes
         self.max_query = settings.max_query_params
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def check(self, scope) -> None:
+        """An ApiError for a request over a limit; nothing for one within them."""
         count = query_count(scope.get("query_string", b""), self.max_query)
         if count > self.max_query:
             raise ApiError(400, f"Too many query parameters: {count} (at most {self.max_query})")
@@ -86,7 +66,6 @@ class InputGate:
         if length is not None and length.isdigit() and int(length) > self.max_body:
             # refused unread; the protocol drops what the client still sends, then cuts it off
             raise ApiError(413, f"Request body of {int(length)} bytes is over the limit of {self.max_body} bytes")
-        await self.app(scope, receive, send)
 
 
 # ---- the connection: request line and headers, timeouts, concurrency ----------------------------------
@@ -238,7 +217,7 @@ class _LimitedProtocol(HttpToolsProtocol):
 
 def _renderer(contract):
     def render_bytes(status: int, message: str) -> bytes:
-        return render(contract, ApiError(status, message)).body.encode()
+        return render(contract, ApiError(status, message)).body
     return render_bytes
 
 

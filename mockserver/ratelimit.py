@@ -9,8 +9,6 @@ import math
 import threading
 import time
 
-from starlette.exceptions import HTTPException
-
 from apispec.model import Contract
 
 from .auth import check_access
@@ -59,45 +57,26 @@ def _limit_for(config: dict, principal: dict) -> int | None:
 
 
 class KeyPolicy:
-    """ASGI middleware placed after authentication: the rate limit, then key types and
-    permissions (`x-access`). The rate-limit headers go on every response to a known key.
+    """The pipeline's rate-limit and access stage, after authentication: the rate limit, then key
+    types and permissions (`x-access`). The rate-limit headers go on every response to a known
+    key: the answer's, and any error's from here on (the pipeline adds them).
     """
 
-    def __init__(self, app, contract: Contract, window: SlidingWindow | None, config: dict | None):
-        self.app = app
+    def __init__(self, contract: Contract, window: SlidingWindow | None, config: dict | None):
         self.contract = contract
         self.window = window
         self.config = config or {}
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        extensions = scope.get("extensions", {})
-        principal = extensions.get("connexion_context", {}).get("token_info")
-        operation_id = extensions.get("connexion_routing", {}).get("operation_id")
-        if principal is None:
-            await self.app(scope, receive, send)
-            return
-        await self.guard(principal, operation_id, extensions["connexion_context"],
-                         lambda: self.app(scope, receive, send))
-
-    async def guard(self, principal: dict, operation_id: str | None, context: dict, proceed):
-        """Count the request, check `x-access`, then `await proceed()`; every error raised from
-        here on carries the rate-limit headers (the Connexion path and the fast path share this)."""
+    def admit(self, principal: dict, operation_id: str) -> dict[str, str]:
+        """Count the request and check `x-access`: the rate-limit headers, or an ApiError
+        (429, 403) carrying them."""
         headers = self._count(principal)
-        # the handler adds these to its answer (so response validation sees them); errors
-        # raised below carry them out to the error renderer
-        context["rate_headers"] = headers
         try:
             check_access(self.contract, operation_id, principal)
-            await proceed()
         except ApiError as exc:
             exc.headers = {**headers, **exc.headers}
             raise
-        except HTTPException as exc:
-            exc.headers = {**headers, **(exc.headers or {})}
-            raise
+        return headers
 
     def _count(self, principal: dict) -> dict[str, str]:
         if self.window is None:

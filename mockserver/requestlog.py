@@ -11,12 +11,14 @@ from __future__ import annotations
 import sys
 import time
 
+from . import journal
+
 _WIDTH = 10  # the longest slug
 
 
 class RequestLog:
     """ASGI middleware, outside everything else (so preflights and the control surface are logged
-    too). Attributes of the app it wraps (`mock`, `fast`, `journal`) read through."""
+    too). Attributes of the app it wraps (`mock`, `journal`) read through."""
 
     def __init__(self, app, slug: str, stream=None):
         self.app = app
@@ -51,7 +53,7 @@ class RequestLog:
         path = scope["path"]
         query = scope.get("query_string", b"")
         target = path + ("?" + query.decode("latin-1") if query else "")
-        operation = (extensions.get("connexion_routing") or {}).get("operation_id")
+        operation = extensions.get(journal.OPERATION)
         if operation is None:
             if path == "/__admin" or path.startswith("/__admin/"):
                 operation = "admin"

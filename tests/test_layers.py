@@ -38,9 +38,7 @@ FORBIDDEN = {
 # Files outside apispec/ that still read extensions directly, each waiting for a branch that
 # rewrites it. The list only shrinks: a file listed here that no longer offends fails the test
 # (take it off). Empty it when those branches land.
-KNOWN_OFFENDERS = {
-    "mockserver/validation.py": "x-messages read in place (the request-path rewrite)",
-}
+KNOWN_OFFENDERS: dict[str, str] = {}
 
 # Tests that must name an extension key: they build or change a spec, or check text that names one.
 # Not a shrinking list, but a file here that no longer names one fails the test as well.
@@ -227,8 +225,6 @@ def test_tests_read_extensions_through_apispec_ext_too():
     assert cleaned == [], f"no longer name extension keys: take them off TESTS_THAT_MUST_NAME_KEYS: {cleaned}"
 
 
-@pytest.mark.xfail(strict=True, reason="fastpath.py imports connexion.context._context and others: the "
-                                       "request-path rewrite removes them (issue 14); drop this mark then")
 def test_mockserver_uses_no_private_part_of_connexion():
     assert _violations(connexion_private_uses, _files("mockserver")) == {}
 

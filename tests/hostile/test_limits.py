@@ -168,12 +168,11 @@ def test_query_values_are_gathered_in_one_pass(monkeypatch):
         raise AssertionError("getlist walks every parameter for each key")
 
     monkeypatch.setattr(ImmutableMultiDict, "getlist", scan)
-    for fast in (True, False):
-        with running("namak", settings=Settings(fast_path=fast, max_query_params=20_000)) as server:
-            query = "&".join(f"p{i}=1" for i in range(8000)) + "&status=draft&status=active"
-            answer = httpx.get(server.base_url + "/events?" + query, headers=BEARER, timeout=30)
-            assert answer.status_code == 200, answer.text  # the last of a repeated scalar wins, as before
-            assert {event["status"] for event in answer.json()["data"]} == {"active"}
+    with running("namak", settings=Settings(max_query_params=20_000)) as server:
+        query = "&".join(f"p{i}=1" for i in range(8000)) + "&status=draft&status=active"
+        answer = httpx.get(server.base_url + "/events?" + query, headers=BEARER, timeout=30)
+        assert answer.status_code == 200, answer.text  # the last of a repeated scalar wins, as before
+        assert {event["status"] for event in answer.json()["data"]} == {"active"}
 
 
 def test_a_flood_of_query_parameters_leaves_the_mock_serving(namak):

@@ -213,7 +213,7 @@ def test_preflight_never_counts_against_the_rate_limit():
 
 
 @pytest.mark.parametrize("slug, path, extra", [
-    ("namak", "/v1/events/evt_123", {"Authorization": "Bearer YOUR_API_KEY"}),   # the fast path
+    ("namak", "/v1/events/evt_123", {"Authorization": "Bearer YOUR_API_KEY"}),   # a 200
     ("namak", "/v1/events?status=bogus", {"Authorization": "Bearer YOUR_API_KEY"}),  # a 400
     ("tickets", "/api/products/", {}),                                             # a 401
     ("tickets", "/api/products", {}),                                              # the slash redirect

@@ -16,9 +16,9 @@ from mockserver.testing import running
 SLUG = "namak"
 HEADERS = {"Authorization": "Bearer YOUR_API_KEY"}
 FAULTS = ["CONNECTION_RESET_BY_PEER", "EMPTY_RESPONSE", "MALFORMED_RESPONSE_CHUNK", "RANDOM_DATA_THEN_CLOSE"]
-# served by the fast path, and by Connexion (a Content-Type on a GET sends it there: see test_fastpath)
-FAST = ("/v1/events/evt_123", {})
-CONNEXION = ("/v1/events/evt_123", {"Content-Type": "application/json"})
+# a read, and the same read with a Content-Type on the GET (two request paths once served these apart)
+PLAIN = ("/v1/events/evt_123", {})
+TYPED = ("/v1/events/evt_123", {"Content-Type": "application/json"})
 
 
 def _broken(client, path, headers, fault):
@@ -48,7 +48,7 @@ def test_a_connection_fault_per_request(client, fault):
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_connection_fault_rule_breaks_its_operation_on_both_paths(client, fault):
     assert client.post("/__admin/faults", json={"operation": "getEvent", "fault": fault}).status_code == 201
-    for path, headers in (FAST, CONNEXION):
+    for path, headers in (PLAIN, TYPED):
         _broken(client, path, headers, fault)
     assert client.get("/v1/events").status_code == 200  # another operation is untouched
     why = [e["why"] for e in client.get("/__admin/requests").json()["requests"]]
@@ -77,7 +77,7 @@ def test_delays_fixed_per_request_and_per_rule(client):
     assert client.get("/v1/events", headers={"Prefer": "delay=300"}).status_code == 200
     assert time.monotonic() - started >= 0.3
     client.post("/__admin/faults", json={"fixedDelayMilliseconds": 250})  # every operation
-    for path, headers in (FAST, CONNEXION):
+    for path, headers in (PLAIN, TYPED):
         started = time.monotonic()
         assert client.get(path, headers=headers).status_code == 200
         assert time.monotonic() - started >= 0.25
@@ -124,7 +124,7 @@ def test_a_chance_of_a_documented_error_status_in_the_apis_body(client):
 
 def test_an_error_status_applies_on_both_paths_after_authentication(client, anon):
     client.post("/__admin/faults", json={"operation": "getEvent", "status": 500})
-    for path, headers in (FAST, CONNEXION):
+    for path, headers in (PLAIN, TYPED):
         assert client.get(path, headers=headers).status_code == 500
     assert anon.get("/v1/events/evt_123").status_code == 401  # a missing key is still a 401
 

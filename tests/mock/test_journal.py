@@ -36,8 +36,8 @@ def test_why_each_request_got_its_answer(client, anon):
     assert all(e["duration_ms"] >= 0 for e in _journal(client))
 
 
-def test_why_on_the_connexion_path_too(client):
-    connexion = {"Content-Type": "application/json"}  # a body type on a GET: Connexion serves it (test_fastpath)
+def test_why_with_a_content_type_on_a_get_too(client):
+    connexion = {"Content-Type": "application/json"}  # a body type on a GET (once served by another path)
     client.get("/v1/events/evt_123", headers={**connexion, "Prefer": "code=500"})
     client.get("/v1/events?limit=abc", headers=connexion)
     client.get("/v1/events/evt_123", headers={**connexion, "Prefer": "bogus=1"})
