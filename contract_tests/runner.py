@@ -26,7 +26,7 @@ from schemathesis.engine import from_schema as engine_for
 from apispec import ext
 from apispec.load import spec_path
 
-from . import cleanup, deviations, identity, pacing
+from . import cleanup, deviations, identity, pacing, uniqueness
 from . import hooks as _hooks  # noqa: F401  (registers our hooks)
 from . import rules as _rules  # noqa: F401  (registers our checks)
 from .context import Run, bind
@@ -260,9 +260,10 @@ def execute(run: Run, options: Options, progress=None) -> Result:
         labels[operation.label] = op_id
         spec_op = run.contract.operations.get(op_id)
         documented[operation.label] = documented_statuses(spec_op.spec if spec_op else operation.definition.raw)
-        admits[operation.label] = tuple(((ext.access.of(spec_op) if spec_op else None) or {}).get("key_types") or ())
+        admits[operation.label] = ext.access.key_types(spec_op) if spec_op else ()
     skipped = [] if options.destructive else [op for op in unrecoverable(run) if op not in options.exclude]
-    collector = _Collector(run, Coverage(labels, documented, admits))
+    collector = _Collector(run, Coverage(labels, documented, admits,
+                                         accepted_on_retry=lambda case_id: uniqueness.accepted_on_retry(run, case_id)))
     for event in engine_for(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             collector.scenario(event.recorder)

@@ -132,6 +132,13 @@ def retry_with_fresh_values(run: Run, op: Operation, case) -> Retry | None:
     return retry
 
 
+def accepted_on_retry(run: Run, case_id: str) -> bool:
+    """Whether the case was refused as a uniqueness conflict and accepted on its re-try."""
+    with _retries_lock:
+        retry = _retries.get(id(run), {}).get(case_id)
+    return retry is not None and retry.accepted
+
+
 def uniqueness_retry(case, response) -> Retry | None:
     """The re-try that judges `response` to `case`, when it is a uniqueness refusal of a valid
     request (None otherwise, or when no re-try can be made)."""
