@@ -1,0 +1,258 @@
+"""`mockserver proxy SLUG --upstream URL`: a validating reverse proxy in front of a real implementation
+of one API (issue 16; Prism's `prism proxy` is the model).
+
+It serves the same base URL as the mock (`http://127.0.0.1:PORT/api`) and forwards `/api/x` to
+`URL/x` (`URL` has the base path, as `contract-test --base-url` takes it). `/__admin/...` is the
+mock's control surface (journal, console) plus `/__admin/violations`, and is never forwarded.
+
+Each request is checked before it is forwarded by the request path's own stages (pipeline.py: the
+route, params and body stages, not copies); a request the contract refuses is forwarded anyway,
+unless `block_invalid`, when it is answered in the API's own error body. Each answer is checked
+after: its status documented, then validation.ResponseCheck's content type, required headers and
+schema. What is off is a violation {rule, level, message}: in the `X-Contract-Violations` header
+(JSON, as Prism's `sl-violations`), in the journal entry (the console shows it), in the running
+summary at `/__admin/violations` and in `report()` (Markdown, `--report FILE`).
+
+The rules are the harness's names for the same checks (`status_code_conformance`,
+`content_type_conformance`, `response_headers_conformance`, `response_schema_conformance`) and
+`request_conformance` for a request the spec refuses. An upstream that cannot be reached or does
+not answer in time is a 502 in the API's own error body.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import threading
+import time
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from . import journal
+from .admin import ADMIN, ControlSurface
+from .app import Mock, Settings
+from .errors import ApiError, error_response
+from .pipeline import Body, Params, is_json
+from .routing import FOUND, NOT_ALLOWED, REDIRECT, Router
+from .validation import ResponseCheck
+
+HEADER = "X-Contract-Violations"
+VIOLATION = "violation"  # against the document (the harness's level for a schema-level failure)
+# hop-by-hop headers (RFC 9110 7.6.1) and what the proxy sets itself
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+              "transfer-encoding", "upgrade", "proxy-connection", "host", "content-length"}
+RESPONSE_KINDS = {"content_type": "content_type_conformance", "headers": "response_headers_conformance",
+                  "schema": "response_schema_conformance"}
+
+
+class OperationCheck:
+    """One operation's request checks (the pipeline's params and body stages) and answer checks."""
+
+    def __init__(self, operation):
+        spec = operation.spec
+        self.operation_id = operation.operation_id
+        request_body = spec.get("requestBody") or {}
+        content = request_body.get("content") or {}
+        self.params = Params(operation.parameters, next(iter(content.values()), {}))
+        self.body = Body(request_body) if request_body else None
+        self.responses = {str(status) for status in spec.get("responses", {})}
+        produces = [mime for response in spec.get("responses", {}).values() for mime in (response.get("content") or {})]
+        self.answer = ResponseCheck(spec, produces)
+
+    async def request(self, request: Request, path_params: dict, raw: bytes) -> list[dict]:
+        try:
+            self.params(request, path_params)
+            if self.body is not None:
+                sent = False
+
+                async def receive():
+                    nonlocal sent
+                    if sent:
+                        return {"type": "http.disconnect"}
+                    sent = True
+                    return {"type": "http.request", "body": raw, "more_body": False}
+
+                await self.body(request.scope, receive)
+        except ApiError as exc:
+            return [violation("request_conformance", exc.message)]
+        return []
+
+    def response(self, status: int, headers: dict, body: bytes) -> list[dict]:
+        found = str(status) in self.responses or f"{str(status)[0]}XX" in self.responses or "default" in self.responses
+        if not found:
+            return [violation("status_code_conformance",
+                              f"{status} is not a documented status of {self.operation_id} "
+                              f"({', '.join(sorted(self.responses))})")]
+        return [violation(RESPONSE_KINDS[kind], message) for kind, message in self.answer.problems(status, headers, body)]
+
+
+def violation(rule: str, message: str, level: str = VIOLATION) -> dict:
+    return {"rule": rule, "level": level, "message": message}
+
+
+class Violations:
+    """Every violation seen, by operation and rule (the running summary and the report)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        self.examples: dict[tuple[str, str], dict] = {}
+        self.exchanges = 0
+        self.total = 0
+
+    def add(self, operation: str | None, method: str, path: str, found: list[dict]) -> None:
+        with self.lock:
+            self.exchanges += 1
+            for item in found:
+                key = operation or f"{method} {path}"
+                self.counts[key][item["rule"]] += 1
+                self.examples.setdefault((key, item["rule"]), {**item, "method": method, "path": path})
+                self.total += 1
+
+    def summary(self) -> dict:
+        with self.lock:
+            return {"exchanges": self.exchanges, "violations": self.total,
+                    "by_operation": {op: dict(rules) for op, rules in sorted(self.counts.items())}}
+
+    def report(self, slug: str, upstream: str) -> str:
+        """Markdown: each operation and rule with its count and first example."""
+        summary = self.summary()
+        lines = [f"# Contract violations: {slug} at {upstream}", "",
+                 f"{summary['exchanges']} exchanges, {summary['violations']} violations.", ""]
+        if summary["violations"]:
+            lines += ["| operation | rule | level | count | first seen |", "|---|---|---|---|---|"]
+            for op, rules in summary["by_operation"].items():
+                for rule, count in sorted(rules.items()):
+                    example = self.examples[(op, rule)]
+                    message = example["message"].replace("|", "\\|").replace("\n", " ")
+                    lines.append(f"| {op} | {rule} | {example['level']} | {count} | "
+                                 f"`{example['method']} {example['path']}`: {message} |")
+        else:
+            lines.append("No violations.")
+        return "\n".join(lines) + "\n"
+
+
+class Forwarder:
+    """The API side of the proxy: check, forward, check, answer (the `api` of the control surface)."""
+
+    def __init__(self, mock: Mock, upstream: str, *, block_invalid: bool = False, timeout: float = 30.0,
+                 violations: Violations | None = None):
+        self.mock = mock
+        self.contract = mock.contract
+        self.base_path = mock.contract.base_path
+        self.upstream = upstream.rstrip("/")
+        self.block_invalid = block_invalid
+        self.timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        self.violations = violations or Violations()
+        self.router = Router()
+        for operation in mock.contract.operations.values():
+            self.router.add(operation.path, operation.method, OperationCheck(operation))
+        self.client: httpx.AsyncClient | None = None
+
+    def operation_id(self, scope) -> str | None:
+        match = self.router.match(scope)
+        return match.target.operation_id if match.kind == FOUND else None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        raw = await request.body()
+        found: list[dict] = []
+        check = None
+        match = self.router.match(scope)
+        if match.kind == FOUND:
+            check = match.target
+            scope.setdefault("extensions", {})[journal.OPERATION] = check.operation_id
+            found += await check.request(request, match.path_params, raw)
+        elif match.kind != REDIRECT:
+            why = "is not an operation of the spec" if match.kind != NOT_ALLOWED else "takes another method"
+            found.append(violation("request_conformance", f"{scope['method']} {scope['path']} {why}"))
+        if found and self.block_invalid:
+            response = error_response(self.contract, request, ApiError(400 if match.kind == FOUND else
+                                                                       (405 if match.kind == NOT_ALLOWED else 404),
+                                                                       found[0]["message"]))
+        else:
+            response = await self._forward(request, raw)
+            if check is not None and not getattr(response, "proxy_failed", False):
+                found += check.response(response.status_code, dict(response.headers.items()), response.body)
+        self.violations.add(check.operation_id if check else None, scope["method"], scope["path"], found)
+        if found:
+            response.headers[HEADER] = json.dumps(found)
+            journal.note(scope, violations=found, why="; ".join(f"{v['rule']}: {v['message']}" for v in found))
+        await response(scope, receive, send)
+
+    async def _lifespan(self, receive, send):
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.client is not None:
+                    await self.client.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _forward(self, request: Request, raw: bytes) -> Response:
+        if self.client is None:
+            self.client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+        path = request.url.path
+        tail = path[len(self.base_path):] if path.startswith(self.base_path) else path
+        url = self.upstream + tail + (f"?{request.url.query}" if request.url.query else "")
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        try:
+            answer = await self.client.request(request.method, url, headers=headers, content=raw)
+        except httpx.HTTPError as exc:
+            response = error_response(self.contract, request,
+                                      ApiError(502, f"Upstream {self.upstream} failed: {type(exc).__name__}: {exc}"))
+            response.proxy_failed = True
+            return response
+        mine = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}{self.base_path}"
+        response = Response(content=answer.content, status_code=answer.status_code)
+        del response.headers["content-length"]
+        for name, value in answer.headers.multi_items():
+            lower = name.lower()
+            if lower in HOP_BY_HOP or lower == "content-encoding":
+                continue  # httpx has decoded the body
+            if lower in ("location", "link", "content-location"):
+                value = value.replace(self.upstream, mine)
+            response.headers.append(name, value)
+        response.headers["content-length"] = str(len(answer.content))
+        return response
+
+
+class ProxySurface(ControlSurface):
+    """The mock's control surface (journal, console, faults) with `/__admin/violations`; it forwards
+    every path as it comes (no slash redirects: the upstream decides)."""
+
+    def __init__(self, forwarder: Forwarder, mock: Mock):
+        super().__init__(forwarder, mock)
+        self._slashed = []
+        self.forwarder = forwarder
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"].rstrip("/") == ADMIN + "/violations" and scope["method"] == "GET":
+            refused = self.guard.refusal(scope, "/violations", "GET")
+            response = refused or JSONResponse(self.forwarder.violations.summary())
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_proxy(slug: str, upstream: str, *, block_invalid: bool = False, timeout: float = 30.0,
+                 settings: Settings | None = None) -> ProxySurface:
+    """The ASGI app of the proxy: `app.violations` the running summary, `app.report()` its Markdown."""
+    mock = Mock(slug, {}, settings or Settings())
+    forwarder = Forwarder(mock, upstream, block_invalid=block_invalid, timeout=timeout)
+    app = ProxySurface(forwarder, mock)
+    app.violations = forwarder.violations
+    app.report = lambda: forwarder.violations.report(slug, upstream)
+    return app
+
+
+__all__ = ["HEADER", "Forwarder", "ProxySurface", "Violations", "create_proxy", "is_json"]
