@@ -15,7 +15,10 @@ summary at `/__admin/violations` and in `report()` (Markdown, `--report FILE`).
 
 The rules are the harness's names for the same checks (`status_code_conformance`,
 `content_type_conformance`, `response_headers_conformance`, `response_schema_conformance`) and
-`request_conformance` for a request the spec refuses. An upstream that cannot be reached or does
+`request_conformance` for a request the spec refuses. The contract suite's single-exchange rules
+`error_body_matches_api`, `rate_limit_headers`, `page_within_limit` and `page_metadata_consistent`
+are judged by the functions the suite's rules
+call (apispec.exchange: one meaning, in the kernel both may import). An upstream that cannot be reached or does
 not answer in time is a 502 in the API's own error body.
 """
 
@@ -27,6 +30,8 @@ import threading
 import time
 
 import httpx
+
+from apispec import exchange
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -50,8 +55,10 @@ RESPONSE_KINDS = {"content_type": "content_type_conformance", "headers": "respon
 class OperationCheck:
     """One operation's request checks (the pipeline's params and body stages) and answer checks."""
 
-    def __init__(self, operation):
+    def __init__(self, contract, operation):
         spec = operation.spec
+        self.contract = contract
+        self.operation = operation
         self.operation_id = operation.operation_id
         request_body = spec.get("requestBody") or {}
         content = request_body.get("content") or {}
@@ -79,13 +86,46 @@ class OperationCheck:
             return [violation("request_conformance", exc.message)]
         return []
 
-    def response(self, status: int, headers: dict, body: bytes) -> list[dict]:
-        found = str(status) in self.responses or f"{str(status)[0]}XX" in self.responses or "default" in self.responses
-        if not found:
-            return [violation("status_code_conformance",
-                              f"{status} is not a documented status of {self.operation_id} "
-                              f"({', '.join(sorted(self.responses))})")]
-        return [violation(RESPONSE_KINDS[kind], message) for kind, message in self.answer.problems(status, headers, body)]
+    def response(self, status: int, headers: dict, body: bytes, inputs: dict | None = None) -> list[dict]:
+        """The answer's violations; `inputs` (the request's query and body fields) when the request
+        was valid, for the rules that judge an answer against what was asked (paging)."""
+        found = []
+        if not (str(status) in self.responses or f"{str(status)[0]}XX" in self.responses or "default" in self.responses):
+            found.append(violation("status_code_conformance",
+                                   f"{status} is not a documented status of {self.operation_id} "
+                                   f"({', '.join(sorted(self.responses))})"))
+        else:
+            found += [violation(RESPONSE_KINDS[kind], message)
+                      for kind, message in self.answer.problems(status, headers, body)]
+        # the contract suite's single-exchange rules, judged by the same functions (apispec.exchange)
+        answer = exchange.Exchange.of(self.operation, status, headers, body.decode("utf-8", "replace"), inputs)
+        if status >= 400:
+            try:
+                errors = exchange.error_body_errors(self.contract, answer)
+            except LookupError:
+                errors = []
+            if errors:
+                found.append(violation("error_body_matches_api", f"{status} body is not the API's error body: "
+                                                                 + "; ".join(errors[:3])))
+        found += [violation("rate_limit_headers", message)
+                  for message in exchange.rate_limit_header_errors(self.contract, answer)]
+        if inputs is not None:  # as the suite judges pages: only the answers to valid requests
+            found += [violation("page_within_limit", message) for message in exchange.page_within_limit_errors(answer)]
+            found += [violation("page_metadata_consistent", message)
+                      for message in exchange.page_metadata_errors(answer)]
+        return found
+
+
+def inputs_of(request: Request, raw: bytes) -> dict:
+    """The request's query parameters (the last of a repeated one) and JSON body fields, by name."""
+    values = dict(request.query_params.items())
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        values.update(body)
+    return values
 
 
 def violation(rule: str, message: str, level: str = VIOLATION) -> dict:
@@ -148,7 +188,7 @@ class Forwarder:
         self.violations = violations or Violations()
         self.router = Router()
         for operation in mock.contract.operations.values():
-            self.router.add(operation.path, operation.method, OperationCheck(operation))
+            self.router.add(operation.path, operation.method, OperationCheck(mock.contract, operation))
         self.client: httpx.AsyncClient | None = None
 
     def operation_id(self, scope) -> str | None:
@@ -180,7 +220,8 @@ class Forwarder:
         else:
             response = await self._forward(request, raw)
             if check is not None and not getattr(response, "proxy_failed", False):
-                found += check.response(response.status_code, dict(response.headers.items()), response.body)
+                found += check.response(response.status_code, dict(response.headers.items()), response.body,
+                                        None if found else inputs_of(request, raw))
         self.violations.add(check.operation_id if check else None, scope["method"], scope["path"], found)
         if found:
             response.headers[HEADER] = json.dumps(found)

@@ -3,15 +3,14 @@ and a full page tells that more follow."""
 
 from __future__ import annotations
 
-import math
-
 import requests
 
-from apispec import ext
+from apispec import exchange, ext
 
 from .helpers import (
     answer_json,
     attempt,
+    exchange_of,
     fail,
     is_success,
     items_of,
@@ -29,74 +28,43 @@ from .helpers import (
 
 @rule
 def page_within_limit(ctx, response, case):
-    """A page never holds more items than the page size asked for (or the default)."""
+    """A page never holds more items than the page size asked for (or the default): judged by
+    apispec.exchange, as the validating proxy judges live traffic."""
     run, op = judged(case)
-    paging = ext.paging.of(op) if op else None
-    if not paging or paging.get("style", "none") == "none" or not is_success(response):
+    if not op or (paging := exchange.paging_of(answer := exchange_of(op, response, case))) is None:
         return True
-    items = items_of(op, answer_json(response))
-    size = requested(op, case, paging.get("size"))
-    if items is None or size is None:
+    if exchange.items_of(op, answer.body) is None or answer.requested(paging.get("size")) is None:
         return True
-    if len(items) > size:
-        fail(f"Expected at most {size} items ({paging.get('size')}={size}); got {len(items)}")
+    errors = exchange.page_within_limit_errors(answer)
+    if errors:
+        fail(errors[0])
     return None
 
 
 @rule
 def page_metadata_consistent(ctx, response, case):
-    """Page metadata agrees with the data: page, size, totals, page counts, hasNext/hasPrev,
-    and a `Link rel="next"` that leads to a further page."""
+    """Page metadata agrees with the data: page, size, totals, page counts, hasNext/hasPrev
+    (apispec.exchange, shared with the proxy), and a `Link rel="next"` that leads to a further page."""
     run, op = judged(case)
-    paging = ext.paging.of(op) if op else None
-    if not paging or paging.get("style", "none") == "none" or not is_success(response):
+    if not op or (paging := exchange.paging_of(answer := exchange_of(op, response, case))) is None:
         return True
-    body = answer_json(response)
-    items = items_of(op, body)
-    if items is None:
+    if exchange.items_of(op, answer.body) is None:
         return True
-    page = requested(op, case, paging.get("page")) or 1
-    size = requested(op, case, paging.get("size"))
-    if paging["style"] == "link":
-        link = ",".join(response.headers.get("link", []))
-        if 'rel="next"' in link:
-            if not run.first_time("link", op.operation_id):
-                return True  # the operation's next link has been followed once: nothing left to judge
-            target = link.split('rel="next"')[0].rsplit("<", 1)[-1].split(">", 1)[0]
-            try:
-                follow = run.request("GET", target, run.credentials.default)
-            except requests.RequestException as exc:
-                fail(f'Link rel="next" <{target}> cannot be followed: {type(exc).__name__}')
-            following = answer_json(follow)
-            if follow.status_code != 200 or not isinstance(following, list) or not following:
-                fail(f'Link rel="next" <{target}> should lead to a non-empty page; got {shown(follow)}')
-        elif size and len(items) > size:
-            fail(f"page holds {len(items)} items, more than page size {size}")
-        return None
-    meta = next((v for k, v in body.items() if isinstance(v, dict) and k != paging["items"]), None)
-    if meta is None:
-        fail("list response carries no pagination metadata object")
-    problems = []
-    total = meta.get("total")
-    if meta.get("page") is not None and meta["page"] != page:
-        problems.append(f"page is {meta['page']}, requested {page}")
-    if size is not None and meta.get("limit") is not None and meta["limit"] != size:
-        problems.append(f"limit is {meta['limit']}, requested {size}")
-    if isinstance(total, int) and size:
-        expected_count = max(0, min(size, total - (page - 1) * size))
-        if len(items) != expected_count:
-            problems.append(f"total {total} with page {page} of size {size} means {expected_count} "
-                            f"items, got {len(items)}")
-        pages = math.ceil(total / size)
-        for key in ("pages", "totalPages"):
-            if key in meta and meta[key] != pages:
-                problems.append(f"{key} is {meta[key]}, expected ceil({total}/{size}) = {pages}")
-        if "hasNext" in meta and meta["hasNext"] != (page < pages):
-            problems.append(f"hasNext is {meta['hasNext']} on page {page} of {pages}")
-        if "hasPrev" in meta and meta["hasPrev"] != (page > 1):
-            problems.append(f"hasPrev is {meta['hasPrev']} on page {page}")
-    if problems:
-        fail("Pagination metadata disagrees with the data: " + "; ".join(problems))
+    errors = exchange.page_metadata_errors(answer)
+    if errors:
+        fail(errors[0])
+    link = exchange.link_header(answer)
+    if paging["style"] == "link" and 'rel="next"' in link:
+        if not run.first_time("link", op.operation_id):
+            return True  # the operation's next link has been followed once: nothing left to judge
+        target = link.split('rel="next"')[0].rsplit("<", 1)[-1].split(">", 1)[0]
+        try:
+            follow = run.request("GET", target, run.credentials.default)
+        except requests.RequestException as exc:
+            fail(f'Link rel="next" <{target}> cannot be followed: {type(exc).__name__}')
+        following = answer_json(follow)
+        if follow.status_code != 200 or not isinstance(following, list) or not following:
+            fail(f'Link rel="next" <{target}> should lead to a non-empty page; got {shown(follow)}')
     return None
 
 

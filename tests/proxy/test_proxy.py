@@ -136,3 +136,31 @@ def test_cli_report_and_fail_on_violation(tmp_path):
     assert code == 1
     text = report.read_text()
     assert "| getEvent | response_schema_conformance | violation | 1 |" in text, text
+
+
+SHARED = {  # a breakage of a single-exchange rule, and a request that shows it
+    "drops the rate-limit headers": ("/v1/events", KEY),
+    "sends the wrong error body": ("/api/events/999999", {"Authorization": "Bearer ae_u_demo"}),
+    "ignores page_size": ("/api/events/?page_size=1", {"Authorization": "Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}),
+    "ignores limit": ("/api/events?limit=1", KEY),
+    "reports a wrong total": ("/api/events?limit=2", KEY),
+}
+
+
+@pytest.mark.parametrize("name", list(SHARED))
+def test_shared_rules_named_on_live_traffic(name):
+    """The contract suite's own single-exchange rules (apispec.exchange), run by the proxy."""
+    broken = breakage(name)
+    path, key = SHARED[name]
+    with proxied(broken.slug, wrap=broken.wrap) as (proxy, upstream):
+        answer = httpx.get(proxy.root + path, headers=key)
+    assert broken.rule in [v["rule"] for v in violations(answer)], violations(answer)
+
+
+@pytest.mark.parametrize("name", list(SHARED))
+def test_shared_rules_silent_on_a_faithful_mock(name):
+    broken = breakage(name)
+    path, key = SHARED[name]
+    with proxied(broken.slug) as (proxy, upstream):
+        answer = httpx.get(proxy.root + path, headers=key)
+    assert violations(answer) == []
