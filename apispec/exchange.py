@@ -7,7 +7,12 @@ request and response types. Each returns what is wrong, as messages (empty: noth
   `error_body_errors` (against every body the API gives for the status);
 - the rate-limit headers on an authenticated answer (`rate_limit_header_errors`);
 - a page of a list (`x-pagination`): within the size asked (`page_within_limit_errors`), its
-  metadata agreeing with the data (`page_metadata_errors`; following a `Link` is the suite's).
+  metadata agreeing with the data (`page_metadata_errors`; following a `Link` is the suite's);
+- a filtered list holding only matching items (`filter_errors`, `x-filter`) and a list in the
+  order asked for (`sort_errors`, `x-sort`).
+
+The list rules judge the answer to a valid request (the suite's `judged`; the proxy's requests
+with no `request_conformance` violation). Those that may find nothing to judge answer None then.
 """
 
 from __future__ import annotations
@@ -223,3 +228,47 @@ def page_metadata_errors(exchange: Exchange) -> list[str]:
 def link_header(exchange: Exchange) -> str:
     value = exchange.headers.get("link", "")
     return ",".join(value) if isinstance(value, list) else value
+
+
+def filter_errors(exchange: Exchange) -> list[str] | None:
+    """Filters and search return only matching items: how the items break the filters asked for
+    (their first breach); None when no item showed a filtered field (nothing was judged)."""
+    if not 200 <= exchange.status < 300:
+        return None
+    op, inputs = exchange.operation, exchange.inputs
+    items = items_of(op, exchange.body)
+    asked = [(name, rule) for name, rule in ext.filters.inputs(op)
+             if inputs.get(name) not in (None, "") and not isinstance(inputs.get(name), (dict, list))
+             and ext.filters.can_check(rule)]
+    if not items or not asked:
+        return None
+    seen = False
+    for name, rule in asked:
+        value = inputs[name]
+        fields = [rule.get("field")] if rule.get("field") else rule.get("fields", [])
+        for item in items:
+            if not isinstance(item, dict) or any(ext.filters.field_value(item, f) is None for f in fields if f):
+                continue  # the list item does not show the field; cannot judge it
+            seen = True
+            if not ext.filters.matches(rule, item, value):
+                shown = {f: ext.filters.field_value(item, f) for f in fields}
+                return [f"{name}={value!r} should return only matching items ({rule}); "
+                        f"item {item.get('id', '')} has {shown}"]
+    return [] if seen else None
+
+
+def sort_errors(exchange: Exchange) -> list[str] | None:
+    """A list is in the order the `x-sort` parameters ask for; None when nothing was asked or listed."""
+    if not 200 <= exchange.status < 300:
+        return None
+    op = exchange.operation
+    by, order = ext.sorting.requested(op, exchange.inputs)
+    items = items_of(op, exchange.body)
+    if not isinstance(by, str) or not by or not items:
+        # `by` names a field: a list or an object (a request the spec does not admit) names none
+        return None
+    keys = [ext.sorting.sort_key(i.get(by)) for i in items if isinstance(i, dict) and i.get(by) is not None]
+    if keys != sorted(keys, reverse=(order == "desc")):
+        shown = [i.get(by) for i in items if isinstance(i, dict)]
+        return [f"items should be sorted by {by} {order or 'asc'}; got {shown}"]
+    return []

@@ -265,6 +265,8 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     proxy.add_argument("--report", default=None, metavar="FILE", help="write the violations there (Markdown) on exit")
     proxy.add_argument("--fail-on-violation", action="store_true",
                        help="exit status 1 when any violation was seen")
+    proxy.add_argument("--record", default=None, metavar="DIR",
+                       help="keep every exchange, credentials redacted, in DIR/<api>.har (written on exit)")
     proxy.add_argument("--admin-token", default=None, metavar="TOKEN",
                        help="every /__admin call needs 'Authorization: Bearer TOKEN'")
     proxy.add_argument("--quiet", action="store_true", help="no line per request in the terminal")
@@ -284,7 +286,7 @@ def _run_proxy(args) -> int:
     try:
         sock = _bind(args.slug, args.host, _port([args.slug], args.slug, args.port))
         app = create_proxy(args.slug, args.upstream, block_invalid=args.block_invalid, timeout=args.timeout,
-                           settings=settings)
+                           settings=settings, record=args.record)
         served = app
         if settings.request_log:
             served = RequestLog(app, args.slug)
@@ -305,6 +307,9 @@ def _run_proxy(args) -> int:
             sock.close()
     if args.report:
         pathlib.Path(args.report).write_text(app.report(), encoding="utf-8")
+    if app.recorder is not None:
+        print(f"mockserver proxy: {len(app.recorder.entries)} exchange(s) recorded in {app.recorder.write()}",
+              flush=True)
     total = app.violations.summary()["violations"]
     print(f"mockserver proxy: {total} violation(s) seen" + (f"; report in {args.report}" if args.report else ""),
           flush=True)

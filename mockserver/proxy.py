@@ -11,13 +11,14 @@ unless `block_invalid`, when it is answered in the API's own error body. Each an
 after: its status documented, then validation.ResponseCheck's content type, required headers and
 schema. What is off is a violation {rule, level, message}: in the `X-Contract-Violations` header
 (JSON, as Prism's `sl-violations`), in the journal entry (the console shows it), in the running
-summary at `/__admin/violations` and in `report()` (Markdown, `--report FILE`).
+summary at `/__admin/violations` and in `report()` (Markdown, `--report FILE`). `--record DIR`
+keeps every exchange, its credentials redacted, as `DIR/<slug>.har` (Recorder).
 
 The rules are the harness's names for the same checks (`status_code_conformance`,
 `content_type_conformance`, `response_headers_conformance`, `response_schema_conformance`) and
 `request_conformance` for a request the spec refuses. The contract suite's single-exchange rules
-`error_body_matches_api`, `rate_limit_headers`, `page_within_limit` and `page_metadata_consistent`
-are judged by the functions the suite's rules
+`error_body_matches_api`, `rate_limit_headers`, `page_within_limit`, `page_metadata_consistent`,
+`filters_honoured` and `sorted_as_requested` are judged by the functions the suite's rules
 call (apispec.exchange: one meaning, in the kernel both may import). An upstream that cannot be reached or does
 not answer in time is a 502 in the API's own error body.
 """
@@ -25,21 +26,25 @@ not answer in time is a 502 in the API's own error body.
 from __future__ import annotations
 
 import collections
+import datetime
 import json
+import pathlib
 import threading
 import time
+import urllib.parse
 
 import httpx
-
-from apispec import exchange
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from apispec import exchange
 
 from . import journal
 from .admin import ADMIN, ControlSurface
 from .app import Mock, Settings
 from .errors import ApiError, error_response
 from .pipeline import Body, Params, is_json
+from .redact import Redactor
 from .routing import FOUND, NOT_ALLOWED, REDIRECT, Router
 from .validation import ResponseCheck
 
@@ -90,7 +95,8 @@ class OperationCheck:
         """The answer's violations; `inputs` (the request's query and body fields) when the request
         was valid, for the rules that judge an answer against what was asked (paging)."""
         found = []
-        if not (str(status) in self.responses or f"{str(status)[0]}XX" in self.responses or "default" in self.responses):
+        documented = self.responses & {str(status), f"{str(status)[0]}XX", "default"}
+        if not documented:
             found.append(violation("status_code_conformance",
                                    f"{status} is not a documented status of {self.operation_id} "
                                    f"({', '.join(sorted(self.responses))})"))
@@ -113,6 +119,8 @@ class OperationCheck:
             found += [violation("page_within_limit", message) for message in exchange.page_within_limit_errors(answer)]
             found += [violation("page_metadata_consistent", message)
                       for message in exchange.page_metadata_errors(answer)]
+            found += [violation("filters_honoured", message) for message in exchange.filter_errors(answer) or []]
+            found += [violation("sorted_as_requested", message) for message in exchange.sort_errors(answer) or []]
         return found
 
 
@@ -174,11 +182,64 @@ class Violations:
         return "\n".join(lines) + "\n"
 
 
+class Recorder:
+    """`--record DIR`: every exchange kept as a HAR 1.2 entry, its credentials redacted (redact.py:
+    Authorization and apiKey headers, cookies, secret query parameters and body fields); `write()`
+    saves `DIR/<slug>.har`."""
+
+    def __init__(self, mock: Mock, directory):
+        self.redactor = Redactor(mock.contract)
+        self.slug = mock.contract.slug
+        self.directory = pathlib.Path(directory)
+        self.entries: list[dict] = []
+        self.lock = threading.Lock()
+
+    def add(self, request: Request, raw: bytes, response: Response, started: float, found: list[dict]) -> None:
+        redact = self.redactor
+        query = redact.query(request.url.query)
+        url = str(request.url.replace(query=query or None)) if query else str(request.url)
+        content_type = response.headers.get("content-type", "")
+        entry = {
+            "startedDateTime": datetime.datetime.fromtimestamp(started, datetime.UTC).isoformat(),
+            "time": round((time.time() - started) * 1000, 1),
+            "request": {"method": request.method, "url": url, "httpVersion": "HTTP/1.1",
+                        "headers": _har_headers(redact.header_list(request.headers.raw)),
+                        "queryString": [{"name": k, "value": v} for k, v in urllib.parse.parse_qsl(query or "")],
+                        "cookies": [], "headersSize": -1, "bodySize": len(raw)},
+            "response": {"status": response.status_code, "statusText": "", "httpVersion": "HTTP/1.1",
+                         "headers": _har_headers(redact.header_list(response.headers.raw)), "cookies": [],
+                         "content": {"size": len(response.body), "mimeType": content_type,
+                                     "text": redact.text(response.body.decode("utf-8", "replace"))},
+                         "redirectURL": response.headers.get("location", ""), "headersSize": -1,
+                         "bodySize": len(response.body)},
+            "cache": {}, "timings": {"send": 0, "wait": round((time.time() - started) * 1000, 1), "receive": 0},
+            "_violations": found,
+        }
+        if raw:
+            entry["request"]["postData"] = {"mimeType": request.headers.get("content-type", ""),
+                                            "text": redact.text(raw.decode("utf-8", "replace"))}
+        with self.lock:
+            self.entries.append(entry)
+
+    def write(self) -> pathlib.Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{self.slug}.har"
+        with self.lock:
+            har = {"log": {"version": "1.2", "creator": {"name": "mockserver proxy", "version": "1"},
+                           "entries": list(self.entries)}}
+        path.write_text(json.dumps(har, indent=1, ensure_ascii=False), encoding="utf-8")
+        return path
+
+
+def _har_headers(pairs: list[list[str]]) -> list[dict]:
+    return [{"name": name, "value": value} for name, value in pairs]
+
+
 class Forwarder:
     """The API side of the proxy: check, forward, check, answer (the `api` of the control surface)."""
 
     def __init__(self, mock: Mock, upstream: str, *, block_invalid: bool = False, timeout: float = 30.0,
-                 violations: Violations | None = None):
+                 violations: Violations | None = None, recorder: Recorder | None = None):
         self.mock = mock
         self.contract = mock.contract
         self.base_path = mock.contract.base_path
@@ -186,6 +247,7 @@ class Forwarder:
         self.block_invalid = block_invalid
         self.timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         self.violations = violations or Violations()
+        self.recorder = recorder
         self.router = Router()
         for operation in mock.contract.operations.values():
             self.router.add(operation.path, operation.method, OperationCheck(mock.contract, operation))
@@ -202,6 +264,7 @@ class Forwarder:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
+        started = time.time()
         raw = await request.body()
         found: list[dict] = []
         check = None
@@ -226,6 +289,8 @@ class Forwarder:
         if found:
             response.headers[HEADER] = json.dumps(found)
             journal.note(scope, violations=found, why="; ".join(f"{v['rule']}: {v['message']}" for v in found))
+        if self.recorder is not None:
+            self.recorder.add(request, raw, response, started, found)
         await response(scope, receive, send)
 
     async def _lifespan(self, receive, send):
@@ -286,14 +351,17 @@ class ProxySurface(ControlSurface):
 
 
 def create_proxy(slug: str, upstream: str, *, block_invalid: bool = False, timeout: float = 30.0,
-                 settings: Settings | None = None) -> ProxySurface:
-    """The ASGI app of the proxy: `app.violations` the running summary, `app.report()` its Markdown."""
+                 settings: Settings | None = None, record=None) -> ProxySurface:
+    """The ASGI app of the proxy: `app.violations` the running summary, `app.report()` its Markdown,
+    `app.recorder` (with `record`, a directory) what `write()`s the HAR."""
     mock = Mock(slug, {}, settings or Settings())
-    forwarder = Forwarder(mock, upstream, block_invalid=block_invalid, timeout=timeout)
+    recorder = Recorder(mock, record) if record is not None else None
+    forwarder = Forwarder(mock, upstream, block_invalid=block_invalid, timeout=timeout, recorder=recorder)
     app = ProxySurface(forwarder, mock)
     app.violations = forwarder.violations
+    app.recorder = recorder
     app.report = lambda: forwarder.violations.report(slug, upstream)
     return app
 
 
-__all__ = ["HEADER", "Forwarder", "ProxySurface", "Violations", "create_proxy", "is_json"]
+__all__ = ["HEADER", "Forwarder", "ProxySurface", "Recorder", "Violations", "create_proxy", "is_json"]

@@ -12,7 +12,6 @@ from .helpers import (
     attempt,
     exchange_of,
     fail,
-    is_success,
     items_of,
     judged,
     operation_for,

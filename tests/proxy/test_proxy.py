@@ -18,10 +18,10 @@ import pytest
 from mockserver.app import Settings
 from mockserver.proxy import HEADER, create_proxy
 from mockserver.testing import running, serving
-
 from tests.harness.broken import BREAKAGES
 
 KEY = {"Authorization": "Bearer YOUR_API_KEY"}
+TICKETS_KEY = {"Authorization": "Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}
 EVENT = {"title": "Proxy meetup", "date": "2025-05-01T18:00:00Z",
          "location": {"venue": "Hall", "address": "1 Main St"}, "capacity": 10}
 
@@ -141,9 +141,11 @@ def test_cli_report_and_fail_on_violation(tmp_path):
 SHARED = {  # a breakage of a single-exchange rule, and a request that shows it
     "drops the rate-limit headers": ("/v1/events", KEY),
     "sends the wrong error body": ("/api/events/999999", {"Authorization": "Bearer ae_u_demo"}),
-    "ignores page_size": ("/api/events/?page_size=1", {"Authorization": "Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}),
+    "ignores page_size": ("/api/events/?page_size=1", TICKETS_KEY),
     "ignores limit": ("/api/events?limit=1", KEY),
     "reports a wrong total": ("/api/events?limit=2", KEY),
+    "ignores a filter": ("/v1/events?status=draft", KEY),
+    "sorts in the wrong order": ("/api/events?sortBy=name&order=asc", KEY),
 }
 
 
@@ -164,3 +166,20 @@ def test_shared_rules_silent_on_a_faithful_mock(name):
     with proxied(broken.slug) as (proxy, upstream):
         answer = httpx.get(proxy.root + path, headers=key)
     assert violations(answer) == []
+
+
+def test_record_keeps_every_exchange_as_har_without_credentials(tmp_path):
+    with proxied("namak", record=tmp_path) as (proxy, upstream):
+        with httpx.Client(base_url=proxy.root, headers=KEY) as client:
+            created = client.post("/v1/events", json=EVENT)
+            client.get("/v1/events", params={"status": "draft"})
+        path = proxy.app.recorder.write()
+    text = path.read_text()
+    har = json.loads(text)["log"]
+    assert path.name == "namak.har"
+    assert [(e["request"]["method"], e["response"]["status"]) for e in har["entries"]] == [("POST", 201), ("GET", 200)]
+    assert json.loads(har["entries"][0]["response"]["content"]["text"])["id"] == created.json()["id"]
+    assert har["entries"][1]["request"]["queryString"] == [{"name": "status", "value": "draft"}]
+    assert "YOUR_API_KEY" not in text
+    auth = [h["value"] for h in har["entries"][0]["request"]["headers"] if h["name"].lower() == "authorization"]
+    assert auth and auth[0].startswith("Bearer <redacted:")
