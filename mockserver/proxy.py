@@ -226,7 +226,7 @@ class Recorder:
         path = self.directory / f"{self.slug}.har"
         with self.lock:
             har = {"log": {"version": "1.2", "creator": {"name": "mockserver proxy", "version": "1"},
-                           "entries": list(self.entries)}}
+                           "_api": self.slug, "entries": list(self.entries)}}
         path.write_text(json.dumps(har, indent=1, ensure_ascii=False), encoding="utf-8")
         return path
 

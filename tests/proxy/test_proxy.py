@@ -5,6 +5,7 @@ that is down is a 502 in the API's own body."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import sys
 import httpx
 import pytest
 
+from contract_tests.cli import main as contract_test
 from mockserver.app import Settings
 from mockserver.proxy import HEADER, create_proxy
 from mockserver.testing import running, serving
@@ -183,3 +185,26 @@ def test_record_keeps_every_exchange_as_har_without_credentials(tmp_path):
     assert "YOUR_API_KEY" not in text
     auth = [h["value"] for h in har["entries"][0]["request"]["headers"] if h["name"].lower() == "authorization"]
     assert auth and auth[0].startswith("Bearer <redacted:")
+
+
+def test_replay_of_a_recording_lists_what_a_broken_server_answers_differently(tmp_path):
+    with proxied("namak", record=tmp_path) as (proxy, upstream):
+        with httpx.Client(base_url=proxy.root, headers=KEY) as client:
+            client.get("/v1/events", params={"limit": 2})
+            client.get("/v1/events/evt_123")
+        har = proxy.app.recorder.write()
+    with running("namak", settings=Settings()) as faithful:
+        same = replay_lines(contract_test, har, faithful.base_url)
+    broken = breakage("drops a required field")
+    with running("namak", settings=Settings(), wrap=broken.wrap) as server:
+        differs = replay_lines(contract_test, har, server.base_url)
+    assert same == (0, ["2 exchange(s) replayed, 0 difference(s)"])
+    code, lines = differs
+    assert code == 1 and "GET /events/evt_123: body.title missing" in lines, lines
+
+
+def replay_lines(contract_test, har, base_url):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = contract_test(["replay", str(har), "--base-url", base_url])
+    return code, out.getvalue().splitlines()
