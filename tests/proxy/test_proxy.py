@@ -110,7 +110,15 @@ def test_upstream_down_is_a_502_in_the_api_body():
     assert "Upstream" in json.dumps(answer.json())
 
 
-def test_location_mapped_back_and_admin_not_forwarded():
+def test_link_urls_mapped_back_to_the_proxy():
+    with proxied("tickets") as (proxy, upstream):
+        answer = httpx.get(proxy.root + "/api/events/", params={"page_size": 1}, headers=TICKETS_KEY)
+    link = answer.headers["link"]
+    assert 'rel="next"' in link and proxy.base_url + "/" in link, link
+    assert upstream.root not in link
+
+
+def test_admin_not_forwarded():
     with proxied("namak") as (proxy, upstream):
         health = httpx.get(proxy.root + "/__admin/health").json()
         upstream_saw = httpx.get(upstream.root + "/__admin/requests").json()["requests"]
