@@ -5,8 +5,9 @@ rule, what was expected, what came back, and a curl line). 2: usage or connectio
 credential the server refuses (checked before the run, and mid-run when it cannot be renewed).
 3: not enough evidence (an operation never got a 2xx to a valid request). 4: harness error.
 
-Also: `contract-test lint [SLUG|FILE ...]` checks specs, and `contract-test diff OLD NEW` (the
-`specdiff` command) says whether a spec change breaks clients.
+Also: `contract-test lint [SLUG|FILE ...]` checks specs, `contract-test diff OLD NEW` (the
+`specdiff` command) says whether a spec change breaks clients, and `contract-test replay HAR
+--base-url URL` replays a session recorded by `mockserver proxy --record` (replay.py).
 """
 
 from __future__ import annotations
@@ -103,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "lint":
         return lint_main(argv[1:])
+    if argv and argv[0] == "replay":
+        from .replay import main as replay_main
+
+        return replay_main(argv[1:])
     if argv and argv[0] == "diff":
         from specdiff.cli import main as diff_main
 

@@ -1,4 +1,6 @@
-"""`mockserver serve SLUG|all [--host H] [--port N] [--fixtures PATH] [--state FILE] [--quiet] ...`.
+"""`mockserver serve SLUG|all [--host H] [--port N] [--fixtures PATH] [--state FILE] [--quiet] ...`;
+`mockserver proxy SLUG --upstream URL [--port N] [--block-invalid] [--report FILE] [--fail-on-violation]`
+(proxy.py).
 
 Everything that can fail is tried before anything serves: the flags, the ports (all bound
 first), the fixtures (checked against the spec) and the state file. A failure is one line on
@@ -37,6 +39,8 @@ from .adminguard import is_every_interface, is_loopback
 from .app import Settings, create_app, load_fixtures
 from .errors import ApiError
 from .fixtures import FixtureError
+from .proxy import create_proxy
+from .requestlog import RequestLog
 from .store import open_store
 
 START_TIMEOUT = 60  # seconds for every server to be up once its socket is bound
@@ -247,7 +251,69 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     limits_group.add_argument("--keep-alive-timeout", type=_positive(int), default=defaults.keep_alive_timeout,
                               metavar="SECONDS", help="an idle kept-alive connection is closed after it "
                                                       "(default %(default)s)")
+    proxy = sub.add_parser("proxy", help="check a real implementation of one API as it is used (a validating "
+                                         "reverse proxy)")
+    proxy.add_argument("slug", choices=list(SLUGS))
+    proxy.add_argument("--upstream", required=True, metavar="URL",
+                       help="where the real API is served, its base path included (as contract-test --base-url)")
+    proxy.add_argument("--host", default="127.0.0.1")
+    proxy.add_argument("--port", type=int, default=None, help="default: the API's own port; 0: any free one")
+    proxy.add_argument("--block-invalid", action="store_true",
+                       help="answer a request the spec refuses with the API's error body (default: forward it)")
+    proxy.add_argument("--timeout", type=_positive(float), default=30.0, metavar="SECONDS",
+                       help="longest wait for the upstream (default %(default)g; then 502)")
+    proxy.add_argument("--report", default=None, metavar="FILE", help="write the violations there (Markdown) on exit")
+    proxy.add_argument("--fail-on-violation", action="store_true",
+                       help="exit status 1 when any violation was seen")
+    proxy.add_argument("--record", default=None, metavar="DIR",
+                       help="keep every exchange, credentials redacted, in DIR/<api>.har (written on exit)")
+    proxy.add_argument("--admin-token", default=None, metavar="TOKEN",
+                       help="every /__admin call needs 'Authorization: Bearer TOKEN'")
+    proxy.add_argument("--quiet", action="store_true", help="no line per request in the terminal")
+    proxy.set_defaults(parser=proxy)
     return parser, serve
+
+
+def _run_proxy(args) -> int:
+    """`mockserver proxy`: serve the proxy until a signal; the report and the exit status after."""
+    if not args.upstream.startswith(("http://", "https://")):
+        args.parser.error(f"argument --upstream: {args.upstream!r} is not an http(s) URL")
+    if _beyond_loopback(args.host) and not args.admin_token:
+        args.parser.error(f"--host {args.host} serves beyond this machine: give --admin-token TOKEN too")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings(admin_token=args.admin_token, request_log=not args.quiet)
+    sock = None
+    try:
+        sock = _bind(args.slug, args.host, _port([args.slug], args.slug, args.port))
+        app = create_proxy(args.slug, args.upstream, block_invalid=args.block_invalid, timeout=args.timeout,
+                           settings=settings, record=args.record)
+        served = app
+        if settings.request_log:
+            served = RequestLog(app, args.slug)
+        config = uvicorn.Config(served, log_level="warning", lifespan="on", access_log=False,
+                                **limits.uvicorn_options(app))
+        port = sock.getsockname()[1]
+        line = (f"{args.slug} proxy  http://{args.host}:{port}{app.mock.contract.base_path} -> {args.upstream}\n"
+                f"Violations: X-Contract-Violations on each answer, http://{args.host}:{port}/__admin/violations, "
+                f"the console at http://{args.host}:{port}/__admin/. Ctrl-C stops.")
+        asyncio.run(_serve_all([(args.slug, _Server(config), sock)], lambda: print(line, flush=True)))
+    except CliError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if sock is not None:
+            sock.close()
+    if args.report:
+        pathlib.Path(args.report).write_text(app.report(), encoding="utf-8")
+    if app.recorder is not None:
+        print(f"mockserver proxy: {len(app.recorder.entries)} exchange(s) recorded in {app.recorder.write()}",
+              flush=True)
+    total = app.violations.summary()["violations"]
+    print(f"mockserver proxy: {total} violation(s) seen" + (f"; report in {args.report}" if args.report else ""),
+          flush=True)
+    return 1 if args.fail_on_violation and total else 0
 
 
 def _worker(slug: str, fixtures, settings: Settings, sock: socket.socket) -> None:
@@ -338,6 +404,8 @@ def _port(slugs: list[str], slug: str, port: int | None) -> int:
 def main(argv=None) -> int:
     parser, serve = _parser()
     args = parser.parse_args(argv)
+    if args.command == "proxy":
+        return _run_proxy(args)
 
     slugs = list(SLUGS) if args.slug == "all" else [args.slug]
     if len(slugs) > 1 and (args.fixtures or args.state):

@@ -47,6 +47,14 @@ def running(slug: str, *, settings: Settings | None = None, fixtures=None, start
     `wrap(app)` may put a middleware in front of it (the tests' deliberately broken servers).
     """
     app = create_app(slug, fixtures=fixtures, settings=settings or Settings(validate_responses=True))
+    with serving(app, wrap=wrap, start_timeout=start_timeout) as mock:
+        yield mock
+
+
+@contextlib.contextmanager
+def serving(app, *, wrap=None, start_timeout: float = 20):
+    """Any app with a `mock` (the mock's, the proxy's: proxy.create_proxy) served as `running` serves one."""
+    slug = app.mock.contract.slug
     served = wrap(app) if wrap else app
     config = uvicorn.Config(served, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
                             access_log=False, **limits.uvicorn_options(app))

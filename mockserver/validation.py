@@ -320,6 +320,12 @@ class ResponseCheck:
         self.produces = produces
 
     def check(self, status: int, headers: dict[str, str], body: bytes | None) -> None:
+        for _kind, message in self.problems(status, headers, body):
+            raise ApiError(500, message)
+
+    def problems(self, status: int, headers: dict[str, str], body: bytes | None):
+        """What is off in the answer, each as (kind, message): kind `content_type`, `headers` or
+        `schema` (the mock's check stops at the first; the proxy reports each)."""
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
         mime, encoding = split_content_type(content_type)
         if mime is None:
@@ -327,31 +333,36 @@ class ResponseCheck:
         encoding = encoding or "utf-8"
         produced = [p.lower() for p in self.produces]
         if status < 400 and produced and media_type_matches(mime.lower(), produced) is None:
-            raise ApiError(500, f"Invalid Response Content-type ({mime}), expected {self.produces}")
+            yield "content_type", f"Invalid Response Content-type ({mime}), expected {self.produces}"
+            return
         definition = self.responses.get(str(status), self.responses.get("default", {}))
         required = {name.lower() for name, header in (definition.get("headers") or {}).items()
                     if header.get("required", False)}
         missing = sorted(required - {name.lower() for name in headers})
         if missing:
-            raise ApiError(500, "Keys in response header don't match response specification. Difference: "
-                                + ", ".join(missing))
+            yield "headers", ("Keys in response header don't match response specification. Difference: "
+                              + ", ".join(missing))
         is_json = fnmatch.fnmatchcase(mime, "*/*json")
         if not is_json and mime != "text/plain":
             return
         content = definition.get("content") or {}
         media = content.get(mime, {}) if isinstance(content, dict) else {}
         schema = media.get("schema", {})
-        text = (body or b"").decode(encoding)
         try:
+            text = (body or b"").decode(encoding)
             instance = json.loads(text) if text else None
+        except UnicodeDecodeError as exc:
+            yield "schema", str(exc)
+            return
         except json.JSONDecodeError as exc:
-            if not is_json:
-                instance = text
-            else:
-                raise ApiError(500, str(exc)) from None
+            if is_json:
+                yield "schema", str(exc)
+                return
+            instance = text
         if instance is None and is_nullable(definition):
             return
         for error in compiled(schema, ResponseValidator, Draft4Validator.FORMAT_CHECKER).iter_errors(instance):
             path = ".".join(str(item) for item in error.path)
-            raise ApiError(500, f"Response body does not conform to specification. {error.message}"
-                                + (f" - '{path}'" if path else ""))
+            yield "schema", (f"Response body does not conform to specification. {error.message}"
+                             + (f" - '{path}'" if path else ""))
+            return

@@ -3,75 +3,21 @@ operation's documented alternatives), and the rule that every error is in it."""
 
 from __future__ import annotations
 
-import jsonschema
-
-from apispec import ext
+from apispec import exchange, ext
+from apispec.exchange import shape_errors
 from apispec.model import Operation
-from apispec.schema import properties, to_json_schema
 
 from ..context import Run
-from .helpers import answer_json, fail, operation_for, rule, shown
+from .helpers import answer_json, exchange_of, fail, operation_for, rule, shown
 
-
-def shape_errors(template, body, path="body") -> list[str]:
-    """How `body` differs from the API's error-body template (placeholders accept any text)."""
-    if isinstance(template, dict):
-        if not isinstance(body, dict):
-            return [f"{path} should be an object, got {type(body).__name__}"]
-        fixed = {k: v for k, v in template.items() if not (k.startswith("{") and k.endswith("}"))}
-        errors = [f"{path}.{k} missing" for k in fixed if k not in body]
-        for key, sub in fixed.items():
-            if key in body:
-                errors += shape_errors(sub, body[key], f"{path}.{key}")
-        if len(fixed) == len(template):
-            pass  # further fields are allowed: a template names what an error body must hold (specs/README.md)
-        else:
-            free = next(v for k, v in template.items() if k not in fixed)
-            for key in (k for k in body if k not in fixed):
-                errors += shape_errors(free, body[key], f"{path}.{key}")
-        return errors
-    if isinstance(template, list):
-        if not isinstance(body, list) or not body:
-            return [f"{path} should be a non-empty list"]
-        return [e for item in body for e in shape_errors(template[0], item, f"{path}[]")]
-    if isinstance(template, str) and template.startswith("{") and template.endswith("}"):
-        return [] if isinstance(body, str) and body else [f"{path} should be a message, got {body!r}"]
-    return [] if body == template else [f"{path} should be {template!r}, got {body!r}"]
+__all__ = ["error_body_errors", "error_body_matches_api", "error_body_problems", "shape_errors"]
 
 
 def error_body_errors(run: Run, op: Operation, response) -> list[str]:
     """How an error answer differs from every body the API gives for its status (empty: it is one
-    of them). The `x-error-body` template is one; each alternative the operation's documented
-    response schema offers (`anyOf`/`oneOf`) is another. Raises LookupError without a template."""
-    template = run.contract.error_template(response.status_code, op)
-    body = answer_json(response)
-    if body is None and (response.text or "").strip() not in ("", "null"):
-        kind = response.headers.get("content-type") or "no content type"
-        return [f"body is not JSON ({kind if isinstance(kind, str) else ', '.join(kind)})"]
-    errors = shape_errors(template, body)
-    if not errors:
-        return []
-    for schema in _alternatives(op.response_schema(response.status_code) if op.response(response.status_code) else {}):
-        if not _shape_errors_by_schema(schema, body):
-            return []
-    return errors
-
-
-def _alternatives(schema: dict) -> list[dict]:
-    """The bodies a documented response schema admits when it offers a choice."""
-    choices = (schema or {}).get("anyOf") or (schema or {}).get("oneOf")
-    return [c for c in (choices or []) if isinstance(c, dict)]
-
-
-def _shape_errors_by_schema(schema: dict, body) -> list[str]:
-    """How `body` differs from one documented error body: invalid against its schema, or holding
-    fields it does not declare (an error body is judged as strictly as a template)."""
-    validator = jsonschema.Draft4Validator(to_json_schema(schema))
-    errors = [e.message for e in validator.iter_errors(body)]
-    props = properties(schema)
-    if isinstance(body, dict) and props and schema.get("additionalProperties") in (None, False):
-        errors += [f"body.{k} is not part of this error body" for k in body if k not in props]
-    return errors
+    of them): apispec.exchange's judgment, the one the validating proxy makes too. Raises
+    LookupError without a template."""
+    return exchange.error_body_errors(run.contract, exchange_of(op, response))
 
 
 def error_body_problems(run: Run, op: Operation, answer) -> list[str]:

@@ -11,7 +11,7 @@ import jsonschema
 import schemathesis
 from schemathesis.core import NotSet
 
-from apispec import ext
+from apispec import exchange, ext
 from apispec.model import Operation
 from apispec.schema import FORMAT_CHECKER, is_envelope, to_json_schema
 
@@ -35,6 +35,14 @@ def operation_for(case) -> tuple[Run | None, Operation | None]:
     if op is not None and case.method.upper() != op.method:
         return run, None  # a probe with another method (unsupported_method) is not this operation
     return run, op
+
+
+def exchange_of(op, response, case=None) -> exchange.Exchange:
+    """A response (and the case's inputs) as the neutral exchange apispec.exchange judges (shared
+    with the validating proxy)."""
+    headers = {k: ", ".join(v) if isinstance(v, list) else v for k, v in response.headers.items()}
+    return exchange.Exchange.of(op, response.status_code, headers, response.text or "",
+                                inputs_of(case) if case is not None else None)
 
 
 def answer_json(response):
@@ -246,14 +254,7 @@ def query_text(value):
     return ("true" if value else "false") if isinstance(value, bool) else value
 
 
-def items_of(op: Operation, body):
-    paging = ext.paging.of(op) or {}
-    where = paging.get("items", "$")
-    if where == "$":
-        return body if isinstance(body, list) else None
-    if isinstance(body, dict) and isinstance(body.get(where), list):
-        return body[where]
-    return None
+items_of = exchange.items_of  # one reading of a list answer, the kernel's
 
 
 def size_param(op: Operation) -> tuple[str | None, int | None]:

@@ -3,17 +3,15 @@ and a full page tells that more follow."""
 
 from __future__ import annotations
 
-import math
-
 import requests
 
-from apispec import ext
+from apispec import exchange, ext
 
 from .helpers import (
     answer_json,
     attempt,
+    exchange_of,
     fail,
-    is_success,
     items_of,
     judged,
     operation_for,
@@ -29,75 +27,43 @@ from .helpers import (
 
 @rule
 def page_within_limit(ctx, response, case):
-    """A page never holds more items than the page size asked for (or the default)."""
+    """A page never holds more items than the page size asked for (or the default): judged by
+    apispec.exchange, as the validating proxy judges live traffic."""
     run, op = judged(case)
-    paging = ext.paging.of(op) if op else None
-    if not paging or paging.get("style", "none") == "none" or not is_success(response):
+    if not op or (paging := exchange.paging_of(answer := exchange_of(op, response, case))) is None:
         return True
-    items = items_of(op, answer_json(response))
-    size = requested(op, case, paging.get("size"))
-    if items is None or size is None:
+    if exchange.items_of(op, answer.body) is None or answer.requested(paging.get("size")) is None:
         return True
-    if len(items) > size:
-        fail(f"Expected at most {size} items ({paging.get('size')}={size}); got {len(items)}")
+    errors = exchange.page_within_limit_errors(answer)
+    if errors:
+        fail(errors[0])
     return None
 
 
 @rule
 def page_metadata_consistent(ctx, response, case):
-    """Page metadata agrees with the data: page, size, totals, page counts, next/previous flags
-    (by the names the operation's `x-pagination.meta` gives them), and a `Link rel="next"` that
-    leads to a further page."""
+    """Page metadata agrees with the data: page, size, totals, page counts, hasNext/hasPrev
+    (apispec.exchange, shared with the proxy), and a `Link rel="next"` that leads to a further page."""
     run, op = judged(case)
-    paging = ext.paging.of(op) if op else None
-    if not paging or paging.get("style", "none") == "none" or not is_success(response):
+    if not op or (paging := exchange.paging_of(answer := exchange_of(op, response, case))) is None:
         return True
-    body = answer_json(response)
-    items = items_of(op, body)
-    if items is None:
+    if exchange.items_of(op, answer.body) is None:
         return True
-    page = requested(op, case, paging.get("page")) or 1
-    size = requested(op, case, paging.get("size"))
-    if paging["style"] == "link":
-        link = ",".join(response.headers.get("link", []))
-        if 'rel="next"' in link:
-            if not run.first_time("link", op.operation_id):
-                return True  # the operation's next link has been followed once: nothing left to judge
-            target = link.split('rel="next"')[0].rsplit("<", 1)[-1].split(">", 1)[0]
-            try:
-                follow = run.request("GET", target, run.credentials.default)
-            except requests.RequestException as exc:
-                fail(f'Link rel="next" <{target}> cannot be followed: {type(exc).__name__}')
-            following = answer_json(follow)
-            if follow.status_code != 200 or not isinstance(following, list) or not following:
-                fail(f'Link rel="next" <{target}> should lead to a non-empty page; got {shown(follow)}')
-        elif size and len(items) > size:
-            fail(f"page holds {len(items)} items, more than page size {size}")
-        return None
-    meta = ext.paging.meta_in_body(op, body)
-    if meta is None:
-        fail("list response carries no pagination metadata object")
-    names = ext.paging.meta_names(op)
-    problems = []
-    total = meta.get(names.get("total"))
-    for meaning, asked in (("page", page), ("limit", size)):
-        name = names.get(meaning)
-        if asked is not None and name and meta.get(name) is not None and meta[name] != asked:
-            problems.append(f"{name} is {meta[name]}, requested {asked}")
-    if isinstance(total, int) and size:
-        expected_count = max(0, min(size, total - (page - 1) * size))
-        if len(items) != expected_count:
-            problems.append(f"total {total} with page {page} of size {size} means {expected_count} "
-                            f"items, got {len(items)}")
-        pages = math.ceil(total / size)
-        expected = ext.paging.meta_values(op, page, size, total)
-        for meaning, why in (("pages", f", expected ceil({total}/{size}) = {pages}"),
-                             ("has_next", f" on page {page} of {pages}"), ("has_prev", f" on page {page}")):
-            name = names.get(meaning)
-            if name in meta and meta[name] != expected[name]:
-                problems.append(f"{name} is {meta[name]}{why}")
-    if problems:
-        fail("Pagination metadata disagrees with the data: " + "; ".join(problems))
+    errors = exchange.page_metadata_errors(answer)
+    if errors:
+        fail(errors[0])
+    link = exchange.link_header(answer)
+    if paging["style"] == "link" and 'rel="next"' in link:
+        if not run.first_time("link", op.operation_id):
+            return True  # the operation's next link has been followed once: nothing left to judge
+        target = link.split('rel="next"')[0].rsplit("<", 1)[-1].split(">", 1)[0]
+        try:
+            follow = run.request("GET", target, run.credentials.default)
+        except requests.RequestException as exc:
+            fail(f'Link rel="next" <{target}> cannot be followed: {type(exc).__name__}')
+        following = answer_json(follow)
+        if follow.status_code != 200 or not isinstance(following, list) or not following:
+            fail(f'Link rel="next" <{target}> should lead to a non-empty page; got {shown(follow)}')
     return None
 
 
