@@ -28,14 +28,17 @@ def _event_ids(server) -> list[str]:
     raise AssertionError("more than 50 pages of events")
 
 
-def test_a_run_leaves_the_events_list_as_it_found_it(capsys):
+def test_a_run_leaves_nothing_it_created_in_the_events_list(capsys):
+    """Every event the run created is gone at its end. An event that was there before may be gone
+    too: a generated DELETE may name a seeded event (the spec's example id), which the spec allows;
+    whether it does depends on what Hypothesis draws, so only what the run added is judged."""
     with running("ecoevents", settings=UNLIMITED) as server:
         before = _event_ids(server)
         code = contract_test(["ecoevents", "--base-url", server.base_url, *ARGS])
         after = _event_ids(server)
     out = capsys.readouterr().out
     assert code == 0, out
-    assert after == before
+    assert sorted(set(after) - set(before)) == [], "events the run created are still listed"
     line = next(line for line in out.splitlines() if "cleanup:" in line)
     created = int(line.split("cleanup: ")[1].split(" resources created")[0])
     assert created > 5, line
